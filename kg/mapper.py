@@ -1,0 +1,244 @@
+"""Records -> RDF quads: type tables, one small function per entity, one entry point.
+
+Quads are pyoxigraph terms, built directly (no rdflib graph in between) so that ingest can
+stream at the store's speed. Every quad of a record goes to the named graph of its source file.
+See ``docs/data-model.md`` for the model with one paper in Turtle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+from pyoxigraph import Literal, NamedNode, Quad
+
+from kg.iris import IriMinter
+from kg.records import (
+    Contributor,
+    Event,
+    Paper,
+    PaperKind,
+    PublicationDate,
+    SourceFile,
+    Venue,
+    Volume,
+    VolumeKind,
+)
+from kg.vocab import BIBO, DCTERMS, FOAF, KG, PROV, RDF, SDO, XSD
+
+PAPER_CLASSES: dict[PaperKind, tuple[str, ...]] = {
+    PaperKind.CONFERENCE_PAPER: (SDO.ScholarlyArticle, BIBO.AcademicArticle),
+    PaperKind.JOURNAL_ARTICLE: (SDO.ScholarlyArticle, BIBO.AcademicArticle),
+    PaperKind.BOOK: (SDO.Book, BIBO.Book),
+    PaperKind.CHAPTER: (SDO.Chapter, BIBO.Chapter),
+    PaperKind.PHD_THESIS: (SDO.Thesis, BIBO.Thesis),
+    PaperKind.MASTERS_THESIS: (SDO.Thesis, BIBO.Thesis),
+    PaperKind.REPORT: (SDO.Report, BIBO.Report),
+    PaperKind.MANUAL: (SDO.TechArticle, BIBO.Manual),
+    PaperKind.MISC: (SDO.CreativeWork, BIBO.Document),
+    PaperKind.WEBPAGE: (SDO.WebPage, BIBO.Webpage),
+}
+
+VOLUME_CLASSES: dict[VolumeKind, tuple[str, ...]] = {
+    VolumeKind.PROCEEDINGS: (BIBO.Proceedings, SDO.PublicationVolume),
+    VolumeKind.JOURNAL_ISSUE: (BIBO.Issue, SDO.PublicationIssue),
+    VolumeKind.BOOK: (BIBO.Book, SDO.Book),
+}
+
+PERSON_CLASSES: tuple[str, ...] = (SDO.Person, FOAF.Person)
+ORGANIZATION_CLASSES: tuple[str, ...] = (SDO.Organization, FOAF.Organization)
+VENUE_CLASSES: tuple[str, ...] = (KG.Venue, BIBO.Series, SDO.CreativeWorkSeries, SDO.EventSeries)
+EVENT_CLASSES: tuple[str, ...] = (BIBO.Conference, SDO.Event)
+
+_DATE_TYPES = {1: XSD.gYear, 2: XSD.gYearMonth, 3: XSD.date}
+
+
+@cache
+def iri(value: str) -> NamedNode:
+    """A pyoxigraph IRI (cached: vocabulary terms are built once)."""
+    return NamedNode(value)
+
+
+def integer(value: int) -> Literal:
+    return Literal(str(value), datatype=iri(XSD.integer))
+
+
+def date_literal(date: PublicationDate) -> Literal:
+    """``2025`` as xsd:gYear, ``2025-07`` as xsd:gYearMonth, ``2025-07-28`` as xsd:date."""
+    precision = 1 + (date.month is not None) + (date.day is not None)
+    return Literal(date.lexical, datatype=iri(_DATE_TYPES[precision]))
+
+
+def datetime_literal(moment: datetime) -> Literal:
+    return Literal(moment.isoformat(timespec="seconds"), datatype=iri(XSD.dateTime))
+
+
+@dataclass
+class GraphWriter:
+    """Collects the quads of one named graph."""
+
+    graph: NamedNode
+    quads: list[Quad]
+
+    def add(self, subject: NamedNode, predicate: str, obj: NamedNode | Literal) -> None:
+        self.quads.append(Quad(subject, iri(predicate), obj, self.graph))
+
+    def types(self, subject: NamedNode, classes: Iterable[str]) -> None:
+        for cls in classes:
+            self.add(subject, RDF.type, iri(cls))
+
+    def text(self, subject: NamedNode, predicates: Iterable[str], value: str | None,
+             language: str | None = None) -> None:
+        if value:
+            literal = Literal(value, language=language) if language else Literal(value)
+            for predicate in predicates:
+                self.add(subject, predicate, literal)
+
+
+def map_person(out: GraphWriter, minter: IriMinter, person: Contributor) -> NamedNode:
+    node = iri(minter.person(person))
+    out.types(node, ORGANIZATION_CLASSES if person.is_organization else PERSON_CLASSES)
+    out.text(node, [SDO.name], person.name)
+    out.text(node, [SDO.givenName], person.given)
+    out.text(node, [SDO.familyName], person.family)
+    out.text(node, [KG.aclPersonId], person.acl_id)
+    if person.orcid:
+        out.add(node, SDO.sameAs, iri(f"https://orcid.org/{person.orcid}"))
+    return node
+
+
+def map_contributors(out: GraphWriter, minter: IriMinter, owner: NamedNode,
+                     people: tuple[Contributor, ...], *, role: str) -> None:
+    """The three consistent forms of an ordered list of authors (or editors):
+
+    direct links (``schema:author``), a BIBO ``rdf:List`` (``bibo:authorList``) and one slot
+    node per position carrying the name, affiliation and ORCID as printed.
+    """
+    direct, listed, slot_link, slot_class = (
+        (SDO.author, BIBO.authorList, KG.authorship, KG.Authorship) if role == "author"
+        else (SDO.editor, BIBO.editorList, KG.editorship, KG.Editorship))
+    nodes = [map_person(out, minter, person) for person in people]
+    for node in nodes:
+        out.add(owner, direct, node)
+    if not nodes:
+        return
+    cells = [iri(IriMinter.slot(owner.value, f"{role}-list", n)) for n in range(1, len(nodes) + 1)]
+    out.add(owner, listed, cells[0])
+    for index, (cell, node) in enumerate(zip(cells, nodes, strict=True)):
+        out.add(cell, RDF.first, node)
+        out.add(cell, RDF.rest, cells[index + 1] if index + 1 < len(cells) else iri(RDF.nil))
+    for position, (person, node) in enumerate(zip(people, nodes, strict=True), start=1):
+        slot = iri(IriMinter.slot(owner.value, role, position))
+        out.add(owner, slot_link, slot)
+        out.types(slot, [slot_class])
+        out.add(slot, KG.position, integer(position))
+        out.add(slot, KG.person, node)
+        out.text(slot, [KG.nameAsPrinted], person.name)
+        out.text(slot, [KG.affiliationAsPrinted], person.affiliation)
+        out.text(slot, [KG.orcidAsPrinted], person.orcid)
+
+
+def map_venue(out: GraphWriter, minter: IriMinter, venue: Venue) -> NamedNode:
+    node = iri(minter.venue(venue.key))
+    out.types(node, VENUE_CLASSES)
+    out.text(node, [SDO.name], venue.name)
+    out.text(node, [BIBO.shortTitle], venue.acronym)
+    return node
+
+
+def map_event(out: GraphWriter, minter: IriMinter, event: Event) -> NamedNode:
+    node = iri(minter.event(event.key))
+    out.types(node, EVENT_CLASSES)
+    out.text(node, [SDO.name], event.name)
+    out.add(node, SDO.startDate, date_literal(PublicationDate(event.year)))
+    out.text(node, [SDO.location], event.location)
+    if event.series is not None:
+        out.add(node, SDO.superEvent, map_venue(out, minter, event.series))
+    return node
+
+
+def map_volume(out: GraphWriter, minter: IriMinter, volume: Volume, language: str) -> NamedNode:
+    node = iri(minter.volume(volume))
+    out.types(node, VOLUME_CLASSES[volume.kind])
+    out.text(node, [SDO.name, DCTERMS.title], volume.title, language)
+    if volume.year is not None:
+        out.add(node, SDO.datePublished,
+                date_literal(PublicationDate(volume.year, volume.month)))
+    out.text(node, [KG.aclId], volume.acl_id)
+    out.text(node, [BIBO.isbn], volume.isbn)
+    venues = [map_venue(out, minter, venue) for venue in volume.venues]
+    for venue in venues:
+        out.add(node, SDO.isPartOf, venue)
+    if volume.event is not None:
+        out.add(node, BIBO.presentedAt, map_event(out, minter, volume.event))
+    map_contributors(out, minter, node, volume.editors, role="editor")
+    map_doi(out, node, volume.doi)
+    if volume.url:
+        out.add(node, SDO.url, iri(volume.url))
+    return node
+
+
+def map_doi(out: GraphWriter, node: NamedNode, doi: str | None) -> None:
+    if doi:
+        out.add(node, BIBO.doi, Literal(doi))
+        out.add(node, SDO.sameAs, iri(f"https://doi.org/{doi}"))
+
+
+def map_paper(out: GraphWriter, minter: IriMinter, paper: Paper) -> NamedNode:
+    """All the quads of one paper: itself, its authors, its volume, venue and event."""
+    node = iri(minter.paper(paper))
+    out.types(node, PAPER_CLASSES[paper.kind])
+    out.text(node, [SDO.name, DCTERMS.title], paper.title, paper.language)
+    out.text(node, [SDO.abstract, DCTERMS.abstract], paper.abstract, paper.language)
+    if paper.date is not None:
+        out.add(node, SDO.datePublished, date_literal(paper.date))
+    out.text(node, [SDO.inLanguage], paper.language)
+    map_contributors(out, minter, node, paper.authors, role="author")
+    if not paper.authors_complete:
+        out.add(node, KG.authorListComplete, Literal("false", datatype=iri(XSD.boolean)))
+    if paper.volume is not None:
+        volume = map_volume(out, minter, paper.volume, paper.language)
+        out.add(node, SDO.isPartOf, volume)
+        if paper.volume.event is not None:
+            out.add(node, BIBO.presentedAt, iri(minter.event(paper.volume.event.key)))
+    out.text(node, [KG.aclId], paper.acl_id)
+    map_doi(out, node, paper.doi)
+    out.text(node, [BIBO.pages], paper.pages)
+    if paper.page_range:
+        start, end = paper.page_range
+        out.text(node, [BIBO.pageStart], start)
+        out.text(node, [BIBO.pageEnd], end)
+    if paper.url:
+        out.add(node, SDO.url, iri(paper.url))
+    if paper.pdf:
+        out.add(node, SDO.encoding, iri(paper.pdf))
+    out.add(node, KG.sourceLine, integer(paper.location.line))
+    return node
+
+
+def map_provenance(out: GraphWriter, minter: IriMinter, source: SourceFile, version: str,
+                   started: datetime, ended: datetime) -> None:
+    """Describe the named graph itself: derived from which file, generated when, by what."""
+    graph = out.graph
+    file_node = iri(f"{graph.value}/source")
+    activity = iri(f"{graph.value}/ingest")
+    agent = iri(minter.software(version))
+    out.types(graph, [PROV.Entity])
+    out.add(graph, PROV.wasDerivedFrom, file_node)
+    out.add(graph, PROV.wasGeneratedBy, activity)
+    out.add(graph, PROV.generatedAtTime, datetime_literal(ended))
+    out.types(file_node, [PROV.Entity, KG.SourceFile])
+    out.text(file_node, [SDO.name], source.name)
+    out.text(file_node, [KG.sha256], source.sha256)
+    out.add(file_node, KG.byteSize, integer(source.size))
+    out.text(file_node, [KG.sourceFormat], source.format)
+    out.types(activity, [PROV.Activity, KG.IngestActivity])
+    out.add(activity, PROV.used, file_node)
+    out.add(activity, PROV.startedAtTime, datetime_literal(started))
+    out.add(activity, PROV.endedAtTime, datetime_literal(ended))
+    out.add(activity, PROV.wasAssociatedWith, agent)
+    out.types(agent, [PROV.SoftwareAgent, SDO.SoftwareApplication])
+    out.text(agent, [SDO.name], "kg (scholarly-kg)")
+    out.text(agent, [SDO.softwareVersion], version)

@@ -1,0 +1,48 @@
+"""Counts that describe a store: papers, people, volumes, venues, events, triples, graphs."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from pyoxigraph import QuerySolutions
+
+from kg.store import Store
+from kg.vocab import BIBO, KG, SDO
+
+_COUNT = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <{cls}> }}"
+
+
+@dataclass(frozen=True)
+class Stats:
+    papers: int
+    people: int
+    volumes: int
+    venues: int
+    events: int
+    quads: int
+    named_graphs: int
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def _count(store: Store, cls: str) -> int:
+    result = store.query(_COUNT.format(cls=cls))
+    assert isinstance(result, QuerySolutions)
+    for row in result:
+        value = row["n"]
+        return int(value.value) if value is not None else 0
+    return 0
+
+
+def collect(store: Store) -> Stats:
+    """Count the entities of ``store`` by class (each resource once, over all graphs)."""
+    return Stats(
+        papers=_count(store, SDO.ScholarlyArticle),
+        people=_count(store, SDO.Person),
+        volumes=_count(store, BIBO.Proceedings),
+        venues=_count(store, KG.Venue),
+        events=_count(store, SDO.Event),
+        quads=store.quad_count(),
+        named_graphs=len(store.named_graphs()),
+    )

@@ -1,0 +1,47 @@
+"""The store interface every backend implements (embedded pyoxigraph now; remote SPARQL later).
+
+Queries see the union of all named graphs as their default graph (``sd:UnionDefaultGraph``),
+so users never need to know which source file a triple came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import IO, Protocol, runtime_checkable
+
+from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryBoolean, QuerySolutions, QueryTriples
+
+QueryResult = QuerySolutions | QueryBoolean | QueryTriples
+Graph = NamedNode | DefaultGraph
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A quad store that `kg` reads and writes. Every write is all or nothing."""
+
+    location: str
+
+    def replace_graphs(self, graphs: Iterable[Graph], quads: Iterable[Quad]) -> None:
+        """Atomically drop ``graphs`` and add ``quads`` (which may fill those graphs again)."""
+
+    def query(self, sparql: str) -> QueryResult:
+        """Run a SPARQL query over the union default graph; raise QueryError if malformed."""
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL update in one transaction; raise QueryError if malformed."""
+
+    def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
+        """Every quad, or those of one graph."""
+
+    def named_graphs(self) -> list[NamedNode]:
+        """The named graphs, sorted by IRI."""
+
+    def quad_count(self) -> int:
+        """The number of quads in all graphs."""
+
+    def dump_raw(self, output: IO[bytes], *, with_graphs: bool) -> None:
+        """Every quad as N-Quads, or (``with_graphs=False``) every graph's triples as N-Triples,
+        in no particular order (``kg.dump`` sorts them)."""
+
+    def close(self) -> None:
+        """Release the store (its lock, its connections)."""

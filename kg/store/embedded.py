@@ -1,0 +1,164 @@
+"""The embedded backend: a pyoxigraph (RocksDB) store in a folder on disk.
+
+Writes are all or nothing, also across a crash, through a small undo journal kept beside the
+data (``kg-journal/``): before graphs are replaced, their current quads are saved and the journal
+names them; only when the new quads are flushed is the journal removed. Opening a store whose
+journal is still there (the writer was killed) rolls those graphs back first. This lets big
+ingests use pyoxigraph's fast, non-transactional bulk loader without giving up atomicity.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO
+
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat
+from pyoxigraph import Store as OxStore
+
+from kg.errors import QueryError, StoreError
+from kg.store.base import Graph, QueryResult
+
+JOURNAL = "kg-journal"
+_BULK_THRESHOLD = 200_000
+
+
+class EmbeddedStore:
+    """A pyoxigraph store on disk at ``location`` (created when missing)."""
+
+    def __init__(self, location: str | Path, *, read_only: bool = False) -> None:
+        self.location = str(location)
+        self.path = Path(location)
+        self.read_only = read_only
+        self._open()
+        if not read_only:
+            self._recover()
+
+    def _open(self) -> None:
+        if self.path.exists() and not self.path.is_dir():
+            raise StoreError("the store location is a file, not a folder", source=self.location)
+        if self.path.is_dir() and any(self.path.iterdir()) and not (self.path / "CURRENT").exists():
+            raise StoreError("the folder is not empty and holds no store", source=self.location)
+        if self.read_only and not (self.path / "CURRENT").exists():
+            raise StoreError("no store here (run `kg ingest` first)", source=self.location)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            opener = OxStore.read_only if self.read_only else OxStore
+            self._store = opener(self.location)
+        except OSError as error:
+            raise StoreError(f"cannot open the store: {error}", source=self.location) from None
+
+    @property
+    def _journal(self) -> Path:
+        # Kept outside RocksDB's own files but inside the store folder.
+        return self.path / JOURNAL
+
+    def _recover(self) -> None:
+        manifest = self._journal / "graphs.json"
+        if not manifest.exists():
+            shutil.rmtree(self._journal, ignore_errors=True)
+            return
+        for value in json.loads(manifest.read_text("utf-8")):
+            self._drop(_graph_from_json(value))
+        backup = self._journal / "backup.nq"
+        if backup.stat().st_size:
+            self._store.bulk_load(path=str(backup), format=RdfFormat.N_QUADS)
+        self._store.flush()
+        shutil.rmtree(self._journal)
+
+    def _drop(self, graph: Graph) -> None:
+        if isinstance(graph, DefaultGraph):
+            self._store.clear_graph(graph)
+        else:
+            self._store.remove_graph(graph)
+
+    def replace_graphs(self, graphs: Iterable[Graph], quads: Iterable[Quad]) -> None:
+        graphs = sorted(set(graphs), key=_graph_to_json)
+        self._journal.mkdir(exist_ok=True)
+        backup = self._journal / "backup.nq"
+        with backup.open("wb") as handle:
+            for graph in graphs:
+                self._store.dump(handle, RdfFormat.N_QUADS, from_graph=graph)
+            handle.flush()
+            os.fsync(handle.fileno())
+        manifest = self._journal / "graphs.json"
+        partial = manifest.with_suffix(".tmp")
+        partial.write_text(json.dumps([_graph_to_json(graph) for graph in graphs]), "utf-8")
+        os.replace(partial, manifest)
+        _fsync_dir(self._journal)
+        try:
+            for graph in graphs:
+                self._drop(graph)
+            self._add(quads)
+            self._store.flush()
+        except BaseException:
+            self._recover()
+            raise
+        shutil.rmtree(self._journal)
+
+    def _add(self, quads: Iterable[Quad]) -> None:
+        batch: list[Quad] = []
+        for quad in quads:
+            batch.append(quad)
+            if len(batch) >= _BULK_THRESHOLD:
+                self._store.bulk_extend(batch)
+                batch = []
+        if batch:
+            self._store.extend(batch)
+
+    def query(self, sparql: str) -> QueryResult:
+        try:
+            return self._store.query(sparql, use_default_graph_as_union=True)
+        except SyntaxError as error:
+            raise QueryError(f"SPARQL syntax error: {error}", field="query") from None
+        except OSError as error:
+            raise StoreError(f"query failed: {error}", source=self.location) from None
+
+    def update(self, sparql: str) -> None:
+        try:
+            self._store.update(sparql)
+        except SyntaxError as error:
+            raise QueryError(f"SPARQL syntax error: {error}", field="update") from None
+
+    def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
+        return iter(self._store.quads_for_pattern(None, None, None, graph))
+
+    def named_graphs(self) -> list[NamedNode]:
+        graphs = [graph for graph in self._store.named_graphs() if isinstance(graph, NamedNode)]
+        return sorted(graphs, key=lambda graph: graph.value)
+
+    def quad_count(self) -> int:
+        return len(self._store)
+
+    def dump_raw(self, output: IO[bytes], *, with_graphs: bool) -> None:
+        """Every quad as N-Quads, or (``with_graphs=False``) every graph's triples as N-Triples."""
+        if with_graphs:
+            self._store.dump(output, RdfFormat.N_QUADS)
+            return
+        graphs: list[Graph] = [DefaultGraph(), *self.named_graphs()]
+        for graph in graphs:
+            self._store.dump(output, RdfFormat.N_TRIPLES, from_graph=graph)
+
+    def close(self) -> None:
+        if not self.read_only:
+            self._store.flush()
+        del self._store
+
+
+def _graph_to_json(graph: Graph) -> str:
+    return "" if isinstance(graph, DefaultGraph) else graph.value
+
+
+def _graph_from_json(value: str) -> Graph:
+    return DefaultGraph() if value == "" else NamedNode(value)
+
+
+def _fsync_dir(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
