@@ -43,5 +43,8 @@ class Store(Protocol):
         """Every quad as N-Quads, or (``with_graphs=False``) every graph's triples as N-Triples,
         in no particular order (``kg.dump`` sorts them)."""
 
+    def generation(self) -> str:
+        """A token that changes whenever a write commits (a store version for caches)."""
+
     def close(self) -> None:
         """Release the store (its lock, its connections)."""

@@ -1,5 +1,10 @@
 """The embedded backend: a pyoxigraph (RocksDB) store in a folder on disk.
 
+One process at a time may open a store for writing (RocksDB's lock); any number may open it
+read-only at the same time, each seeing a snapshot as of its opening (about 13 ms to open).
+Every committed write replaces the ``kg-generation`` token, so a reader (the server) can tell
+when to reopen its snapshot; the token also serves as the store's version (ETag).
+
 Writes are all or nothing, also across a crash, through a small undo journal kept beside the
 data (``kg-journal/``): before graphs are replaced, their current quads are saved and the journal
 names them; only when the new quads are flushed is the journal removed. Opening a store whose
@@ -12,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
@@ -23,6 +29,7 @@ from kg.errors import QueryError, StoreError
 from kg.store.base import Graph, QueryResult
 
 JOURNAL = "kg-journal"
+GENERATION = "kg-generation"
 _BULK_THRESHOLD = 200_000
 
 
@@ -98,6 +105,21 @@ class EmbeddedStore:
             self._recover()
             raise
         shutil.rmtree(self._journal)
+        self._bump_generation()
+
+    def _bump_generation(self) -> None:
+        # Readers (the server's read-only snapshots) compare this token to notice a commit.
+        token = self.path / GENERATION
+        partial = token.with_suffix(".tmp")
+        partial.write_text(uuid.uuid4().hex, "utf-8")
+        os.replace(partial, token)
+
+    def generation(self) -> str:
+        """A token that changes with every committed write (empty for a store never written)."""
+        try:
+            return (self.path / GENERATION).read_text("utf-8")
+        except FileNotFoundError:
+            return ""
 
     def _add(self, quads: Iterable[Quad]) -> None:
         batch: list[Quad] = []
@@ -122,6 +144,8 @@ class EmbeddedStore:
             self._store.update(sparql)
         except SyntaxError as error:
             raise QueryError(f"SPARQL syntax error: {error}", field="update") from None
+        self._store.flush()
+        self._bump_generation()
 
     def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
         return iter(self._store.quads_for_pattern(None, None, None, graph))
