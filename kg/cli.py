@@ -56,7 +56,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     store = open_store(settings.store)
     try:
         report = ingest(store, paths, base_iri=settings.base_iri, format_name=args.format,
-                        skip_invalid=args.skip_invalid, progress=_progress(args))
+                        skip_invalid=args.skip_invalid, progress=_progress(args),
+                        validator=args.validator)
     finally:
         store.close()
     _print_skipped(report)
@@ -69,7 +70,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     paths = input_files([Path(p) for p in args.files])
     report = validate_files(paths, base_iri=settings.base_iri, format_name=args.format,
-                            progress=_progress(args))
+                            progress=_progress(args), validator=args.validator)
     print(f"{report.papers} records in {report.files} file(s) conform to the shapes "
           f"({report.quads} quads)")
     return EXIT_OK
@@ -175,11 +176,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep the valid records and report the others (default: refuse all)")
     p.add_argument("--strict-exit", action="store_true",
                    help="with --skip-invalid, exit 1 when anything was skipped")
+    p.add_argument("--validator", choices=["sparql", "pyshacl"], default="sparql",
+                   help="SHACL engine: shapes compiled to SPARQL (fast, default) or pyshacl "
+                        "(the reference; same verdicts)")
     p.set_defaults(run=cmd_ingest)
 
     p = sub.add_parser("validate", parents=[common], help="map and validate; write nothing")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--format", choices=formats())
+    p.add_argument("--validator", choices=["sparql", "pyshacl"], default="sparql")
     p.set_defaults(run=cmd_validate)
 
     p = sub.add_parser("query", parents=[common], help="run a SPARQL query")

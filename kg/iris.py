@@ -10,9 +10,11 @@ person             ``person/{ACL person id}``, else ``person/{name key}`` (see `
 organisation       ``org/{name key}`` (a group credited as an author)
 volume             ``volume/{ACL volume id}``, else ``volume/{year}-{title slug}-{hash}``
 venue              ``venue/{ACL venue id}`` (``venue/acl``)
+journal            ``journal/{name key}`` (``journal/journal-of-machine-learning-research``)
 event              ``event/{venue}-{year}`` (``event/acl-2025``)
 author slot        ``{paper}/author/{position}``; editor slot ``{volume}/editor/{position}``
 rdf:List cells     ``{paper}/author-list/{position}``, ``{volume}/editor-list/{position}``
+linked file        ``{paper}/attachment/{n}``, ``{paper}/revision/{n}``, ``{paper}/erratum/{n}``
 named graph        ``graph/{source file name}``; its file ``.../source``, its ingest ``.../ingest``
 =================  ==========================================================================
 
@@ -28,16 +30,12 @@ import hashlib
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from kg.names import person_key, slug, title_key
-from kg.records import Contributor, Paper, Volume
+from kg.names import person_key, title_key
+from kg.records import Contributor, Journal, Paper, Volume
 
 _SLUG_WORDS = 8
 _SAFE = "-._~"
 _SAFE_DOI = "-._~/:;()"
-
-
-def _short_slug(text: str) -> str:
-    return "-".join(slug(text).split("-")[:_SLUG_WORDS]) or "untitled"
 
 
 def _digest(text: str) -> str:
@@ -45,8 +43,25 @@ def _digest(text: str) -> str:
 
 
 def _titled(year: int | None, title: str) -> str:
+    return _from_key(year, title_key(title))
+
+
+def _from_key(year: int | None, key: str) -> str:
     prefix = f"{year:04d}-" if year is not None else ""
-    return f"{prefix}{_short_slug(title)}-{_digest(title_key(title))}"
+    short = "-".join(key.split("-")[:_SLUG_WORDS]) or "untitled"
+    return f"{prefix}{short}-{_digest(key)}"
+
+
+def paper_title_key(paper: Paper) -> str:
+    """``{year}/{title key}`` (``undated/...`` without a year): how papers match by title."""
+    year = f"{paper.date.year:04d}" if paper.date else "undated"
+    return f"{year}/{title_key(paper.title)}"
+
+
+def volume_title_key(volume: Volume) -> str:
+    """The title key of a book that holds chapters, formed as a paper's (``paper_title_key``)."""
+    year = f"{volume.year:04d}" if volume.year is not None else "undated"
+    return f"{year}/{title_key(volume.title)}"
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,18 @@ class IriMinter:
         year = paper.date.year if paper.date else None
         return f"{self.base}paper/{_titled(year, paper.title)}"
 
+    def paper_from_keys(self, *, acl_id: str | None = None, doi: str | None = None,
+                        title_key: str | None = None) -> str:
+        """The IRI a paper known by these identifiers gets (ACL id, else DOI, else title key)."""
+        if acl_id:
+            return f"{self.base}paper/{quote(acl_id, safe=_SAFE)}"
+        if doi:
+            return f"{self.base}paper/doi/{quote(doi.lower(), safe=_SAFE_DOI)}"
+        if title_key:
+            year, _, key = title_key.partition("/")
+            return f"{self.base}paper/{_from_key(None if year == 'undated' else int(year), key)}"
+        raise ValueError("a paper needs an ACL id, a DOI or a title key")
+
     def person(self, person: Contributor) -> str:
         if person.is_organization:
             return f"{self.base}org/{person_key(person.name) or _digest(person.name)}"
@@ -74,6 +101,9 @@ class IriMinter:
         if volume.acl_id:
             return f"{self.base}volume/{quote(volume.acl_id, safe=_SAFE)}"
         return f"{self.base}volume/{_titled(volume.year, volume.title)}"
+
+    def journal(self, journal: Journal) -> str:
+        return f"{self.base}journal/{title_key(journal.name)}"
 
     def venue(self, key: str) -> str:
         return f"{self.base}venue/{quote(key, safe=_SAFE)}"
@@ -89,5 +119,6 @@ class IriMinter:
 
     @staticmethod
     def slot(owner: str, role: str, position: int) -> str:
-        """``role`` is ``author``, ``editor``, ``author-list`` or ``editor-list``."""
+        """``role`` is ``author``, ``editor``, ``author-list``, ``editor-list``, ``attachment``,
+        ``revision`` or ``erratum`` (``position`` is then the source's number of the file)."""
         return f"{owner}/{role}/{position}"

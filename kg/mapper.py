@@ -9,24 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from kg.iris import IriMinter
+from kg.iris import IriMinter, paper_title_key, volume_title_key
 from kg.records import (
     Contributor,
     Event,
+    Journal,
+    LinkedFile,
     Paper,
     PaperKind,
     PublicationDate,
+    Retraction,
     SourceFile,
     Venue,
     Volume,
     VolumeKind,
 )
-from kg.vocab import BIBO, DCTERMS, FOAF, KG, PROV, RDF, SDO, XSD
+from kg.vocab import BIBO, BIBO_DEGREES, DCTERMS, FOAF, KG, PROV, RDF, SDO, XSD
 
 PAPER_CLASSES: dict[PaperKind, tuple[str, ...]] = {
     PaperKind.CONFERENCE_PAPER: (SDO.ScholarlyArticle, BIBO.AcademicArticle),
@@ -45,6 +48,13 @@ VOLUME_CLASSES: dict[VolumeKind, tuple[str, ...]] = {
     VolumeKind.PROCEEDINGS: (BIBO.Proceedings, SDO.PublicationVolume),
     VolumeKind.JOURNAL_ISSUE: (BIBO.Issue, SDO.PublicationIssue),
     VolumeKind.BOOK: (BIBO.Book, SDO.Book),
+}
+
+JOURNAL_CLASSES: tuple[str, ...] = (BIBO.Journal, SDO.Periodical)
+
+THESIS_DEGREES: dict[PaperKind, str] = {
+    PaperKind.PHD_THESIS: BIBO_DEGREES.phd,
+    PaperKind.MASTERS_THESIS: BIBO_DEGREES.ma,
 }
 
 PERSON_CLASSES: tuple[str, ...] = (SDO.Person, FOAF.Person)
@@ -69,6 +79,10 @@ def date_literal(date: PublicationDate) -> Literal:
     """``2025`` as xsd:gYear, ``2025-07`` as xsd:gYearMonth, ``2025-07-28`` as xsd:date."""
     precision = 1 + (date.month is not None) + (date.day is not None)
     return Literal(date.lexical, datatype=iri(_DATE_TYPES[precision]))
+
+
+def day_literal(day: date) -> Literal:
+    return Literal(day.isoformat(), datatype=iri(XSD.date))
 
 
 def datetime_literal(moment: datetime) -> Literal:
@@ -177,13 +191,113 @@ def map_volume(out: GraphWriter, minter: IriMinter, volume: Volume, language: st
     map_doi(out, node, volume.doi)
     if volume.url:
         out.add(node, SDO.url, iri(volume.url))
+    out.text(node, [BIBO.shortTitle], volume.short_title)
+    out.text(node, [KG.bibKey], volume.bibkey)
+    map_publisher(out, minter, node, volume.publisher)
+    map_issue(out, minter, node, volume)
+    if volume.pdf:
+        out.add(node, SDO.encoding, iri(volume.pdf))
+    if volume.frontmatter_pdf:
+        out.add(node, KG.frontMatter, iri(volume.frontmatter_pdf))
     return node
 
 
+def map_journal(out: GraphWriter, minter: IriMinter, journal: Journal) -> NamedNode:
+    node = iri(minter.journal(journal))
+    out.types(node, JOURNAL_CLASSES)
+    out.text(node, [SDO.name], journal.name)
+    out.text(node, [BIBO.issn, SDO.issn], journal.issn)
+    map_publisher(out, minter, node, journal.publisher)
+    return node
+
+
+def map_issue(out: GraphWriter, minter: IriMinter, node: NamedNode, volume: Volume) -> None:
+    """A volume's place and numbers as printed, its journal; a book's title key."""
+    out.text(node, [KG.publicationPlace], volume.address)
+    out.text(node, [BIBO.volume, SDO.volumeNumber], volume.volume_number)
+    out.text(node, [BIBO.issue, SDO.issueNumber], volume.issue_number)
+    if volume.journal is not None:
+        out.add(node, SDO.isPartOf, map_journal(out, minter, volume.journal))
+    if volume.kind is VolumeKind.BOOK:  # a book is a publication too, matched by its title
+        out.text(node, [KG.titleKey], volume_title_key(volume))
+
+
+def map_part_of(out: GraphWriter, minter: IriMinter, volume: Volume, language: str) -> NamedNode:
+    """What a record is part of: its volume, or its journal when no volume or issue is named."""
+    if volume.journal is not None and not (volume.volume_number or volume.issue_number):
+        return map_journal(out, minter, volume.journal)
+    return map_volume(out, minter, volume, language)
+
+
+def map_publication_details(out: GraphWriter, minter: IriMinter, node: NamedNode,
+                            paper: Paper) -> None:
+    """What a book, thesis or report says of itself: editors, publisher, place, ISBN, number,
+    edition, note, and a thesis's degree."""
+    map_contributors(out, minter, node, paper.editors, role="editor")
+    map_publisher(out, minter, node, paper.publisher)
+    out.text(node, [KG.publicationPlace], paper.address)
+    out.text(node, [BIBO.isbn], paper.isbn)
+    out.text(node, [BIBO.number], paper.number)
+    out.text(node, [BIBO.edition], paper.edition)
+    out.text(node, [SDO.description], paper.note)
+    if paper.kind in THESIS_DEGREES:
+        out.add(node, BIBO.degree, iri(THESIS_DEGREES[paper.kind]))
+
+
+def map_publisher(out: GraphWriter, minter: IriMinter, node: NamedNode,
+                  publisher: str | None) -> None:
+    """The publisher as an organisation (``org/{name key}``), the same node for every volume."""
+    if publisher:
+        organization = Contributor(name=publisher, is_organization=True)
+        out.add(node, SDO.publisher, map_person(out, minter, organization))
+
+
+def map_linked_files(out: GraphWriter, owner: NamedNode, role: str, link: str,
+                     files: tuple[LinkedFile, ...]) -> None:
+    """Files published with a record (attachments, revisions, errata), linked by ``link``.
+
+    Each is a ``schema:MediaObject`` node ``{record}/{role}/{number}`` with its
+    ``schema:contentUrl``, number (``schema:position``), type (``schema:name``), date
+    (``schema:datePublished``) and note (``schema:description``).
+    """
+    for linked in files:
+        node = iri(IriMinter.slot(owner.value, role, linked.number))
+        out.add(owner, link, node)
+        out.types(node, [SDO.MediaObject])
+        out.add(node, SDO.contentUrl, iri(linked.url))
+        out.add(node, SDO.position, integer(linked.number))
+        out.text(node, [SDO.name], linked.label)
+        if linked.published is not None:
+            out.add(node, SDO.datePublished, day_literal(linked.published))
+        out.text(node, [SDO.description], linked.note)
+
+
+def map_retraction(out: GraphWriter, node: NamedNode, retraction: Retraction | None) -> None:
+    """A retracted (or removed) record: its status, the date and the reason given."""
+    if retraction is not None:
+        out.text(node, [SDO.creativeWorkStatus],
+                 "Removed" if retraction.removed else "Retracted")
+        out.add(node, KG.retractionDate, day_literal(retraction.date))
+        out.text(node, [KG.retractionNote], retraction.note)
+
+
+def map_publication_extras(out: GraphWriter, node: NamedNode, paper: Paper) -> None:
+    """Citation key, awards, supplementary files, videos, versions, errata, retraction."""
+    out.text(node, [KG.bibKey], paper.bibkey)
+    for award in paper.awards:
+        out.text(node, [SDO.award], award)
+    map_linked_files(out, node, "attachment", SDO.associatedMedia, paper.attachments)
+    map_linked_files(out, node, "revision", DCTERMS.hasVersion, paper.revisions)
+    map_linked_files(out, node, "erratum", SDO.correction, paper.errata)
+    for video in paper.videos:
+        out.add(node, SDO.video, iri(video))
+    map_retraction(out, node, paper.retraction)
+
+
 def map_doi(out: GraphWriter, node: NamedNode, doi: str | None) -> None:
-    if doi:
-        out.add(node, BIBO.doi, Literal(doi))
-        out.add(node, SDO.sameAs, iri(f"https://doi.org/{doi}"))
+    if doi:  # DOIs are case-insensitive: stored lower-case, so that they match exactly
+        out.add(node, BIBO.doi, Literal(doi.lower()))
+        out.add(node, SDO.sameAs, iri(f"https://doi.org/{doi.lower()}"))
 
 
 def map_paper(out: GraphWriter, minter: IriMinter, paper: Paper) -> NamedNode:
@@ -199,11 +313,12 @@ def map_paper(out: GraphWriter, minter: IriMinter, paper: Paper) -> NamedNode:
     if not paper.authors_complete:
         out.add(node, KG.authorListComplete, Literal("false", datatype=iri(XSD.boolean)))
     if paper.volume is not None:
-        volume = map_volume(out, minter, paper.volume, paper.language)
+        volume = map_part_of(out, minter, paper.volume, paper.language)
         out.add(node, SDO.isPartOf, volume)
         if paper.volume.event is not None:
             out.add(node, BIBO.presentedAt, iri(minter.event(paper.volume.event.key)))
     out.text(node, [KG.aclId], paper.acl_id)
+    out.text(node, [KG.titleKey], paper_title_key(paper))
     map_doi(out, node, paper.doi)
     out.text(node, [BIBO.pages], paper.pages)
     if paper.page_range:
@@ -214,6 +329,8 @@ def map_paper(out: GraphWriter, minter: IriMinter, paper: Paper) -> NamedNode:
         out.add(node, SDO.url, iri(paper.url))
     if paper.pdf:
         out.add(node, SDO.encoding, iri(paper.pdf))
+    map_publication_extras(out, node, paper)
+    map_publication_details(out, minter, node, paper)
     out.add(node, KG.sourceLine, integer(paper.location.line))
     return node
 

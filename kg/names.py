@@ -5,7 +5,8 @@ follow. A person without an ACL person id or ORCID is identified by the *key* of
 
 1. Unicode NFKC, then accents removed (NFKD minus combining marks), ``ß`` -> ``ss``, ``ø`` -> ``o``;
 2. lower case; every run of characters that are not ``a-z0-9`` becomes one ``-``;
-3. leading and trailing ``-`` removed.
+3. leading and trailing ``-`` removed;
+4. a name with no Latin letter or digit left is keyed by a digest of its case-folded form.
 
 So "Zhenguo Li", "ZHENGUO LI" and "Zhénguo  Li" share the key ``zhenguo-li``, which is also the
 form of the ACL Anthology's own person ids (``orphee-de-clercq``). Names that differ in more than
@@ -14,6 +15,7 @@ that (initials, reordered parts) stay different people: a false merge is worse t
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -39,11 +41,21 @@ def slug(text: str) -> str:
     return _NON_ALNUM.sub("-", ascii_fold(text).lower()).strip("-")
 
 
+def _key(text: str) -> str:
+    # Text with no Latin letters or digits (a name in Chinese script) has no slug: it is keyed by
+    # a digest of its normalised form instead, so that it still matches itself and nothing else.
+    key = slug(text)
+    if key:
+        return key
+    folded = _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    return "u" + hashlib.sha256(folded.encode("utf-8")).hexdigest()[:16]
+
+
 def person_key(name: str) -> str:
     """The identity key of a person known only by ``name``."""
-    return slug(name)
+    return _key(name)
 
 
 def title_key(title: str) -> str:
     """The key under which two titles are the same title (for matching papers across sources)."""
-    return slug(title)
+    return _key(title)

@@ -14,6 +14,7 @@ from typing import Any
 import pyshacl
 from pyoxigraph import Quad, RdfFormat, Triple, serialize
 from rdflib import Graph, Literal, URIRef
+from rdflib.collection import Collection
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.evaluate import evalQuery
 from rdflib.plugins.sparql.parser import parseQuery
@@ -21,9 +22,9 @@ from rdflib.plugins.sparql.processor import SPARQLProcessor
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
-from kg.errors import Violation
+from kg.errors import ConfigError, Violation
 from kg.resources import shape_files
-from kg.vocab import SH
+from kg.vocab import RDF, SH
 
 
 @lru_cache(maxsize=512)
@@ -54,6 +55,35 @@ def shapes_graph() -> Graph:
     return graph
 
 
+def term(node: Node) -> str:
+    """A SPARQL term for an rdflib IRI or literal."""
+    if isinstance(node, URIRef):
+        return f"<{node}>"
+    if isinstance(node, Literal):
+        return node.n3()
+    raise ConfigError(f"shapes: expected an IRI or literal, got {node!r}", field="shapes")
+
+
+def path_text(graph: Graph, path: Node) -> str:
+    """A SHACL path as a SPARQL property path (also used to compare with pyshacl's results)."""
+    if isinstance(path, URIRef):
+        return f"<{path}>"
+    inverse = graph.value(path, SH.inversePath)
+    if inverse is not None:
+        return f"^{path_text(graph, inverse)}"
+    for key, suffix in ((SH.zeroOrMorePath, "*"), (SH.oneOrMorePath, "+"),
+                        (SH.zeroOrOnePath, "?")):
+        inner = graph.value(path, key)
+        if inner is not None:
+            return f"({path_text(graph, inner)}){suffix}"
+    alternatives = graph.value(path, SH.alternativePath)
+    if alternatives is not None:
+        return "(" + "|".join(path_text(graph, p) for p in Collection(graph, alternatives)) + ")"
+    if graph.value(path, RDF.first) is not None:
+        return "(" + "/".join(path_text(graph, p) for p in Collection(graph, path)) + ")"
+    raise ConfigError(f"shapes: unsupported path {path!r}", field="shapes")
+
+
 @dataclass(frozen=True)
 class ValidationReport:
     """The verdict: ``conforms``, and every result (violations and warnings)."""
@@ -70,6 +100,10 @@ def to_rdflib(quads: Iterable[Quad]) -> Graph:
     if data:
         graph.parse(data=data, format="nt")
     return graph
+
+
+def _path(report: Graph, node: Node | None) -> str | None:
+    return None if node is None else path_text(report, node)
 
 
 def _text(node: Node | None) -> str | None:
@@ -95,7 +129,7 @@ def validate_graph(data: Graph) -> ValidationReport:
             text += f" (value {value.n3()})"
         results.append(Violation(
             focus_node=str(focus),
-            path=_text(report.value(result, URIRef(SH.resultPath))),
+            path=_path(report, report.value(result, URIRef(SH.resultPath))),
             message=text,
             severity=str(report.value(result, URIRef(SH.resultSeverity))).rsplit("#", 1)[-1],
             constraint=str(report.value(result, URIRef(SH.sourceConstraintComponent))),

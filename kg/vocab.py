@@ -23,6 +23,7 @@ from rdflib.term import URIRef
 
 __all__ = [
     "BIBO",
+    "BIBO_DEGREES",
     "DCTERMS",
     "FOAF",
     "KG",
@@ -67,6 +68,7 @@ class SDO(DefinedNamespace):
     Dataset: URIRef
     DigitalDocument: URIRef
     SoftwareApplication: URIRef
+    MediaObject: URIRef
 
     name: URIRef
     alternateName: URIRef
@@ -101,6 +103,11 @@ class SDO(DefinedNamespace):
     affiliation: URIRef
     description: URIRef
     alternativeHeadline: URIRef
+    associatedMedia: URIRef
+    contentUrl: URIRef
+    correction: URIRef
+    video: URIRef
+    creativeWorkStatus: URIRef
 
 
 class BIBO(DefinedNamespace):
@@ -132,6 +139,7 @@ class BIBO(DefinedNamespace):
     editorList: URIRef
     degree: URIRef
     doi: URIRef
+    edition: URIRef
     identifier: URIRef
     isbn: URIRef
     isbn10: URIRef
@@ -147,6 +155,17 @@ class BIBO(DefinedNamespace):
     status: URIRef
     uri: URIRef
     volume: URIRef
+
+
+class BIBO_DEGREES(DefinedNamespace):
+    """BIBO's thesis degrees (``bibo:ThesisDegree`` individuals), the values of ``bibo:degree``."""
+
+    _fail = True
+    _NS = Namespace("http://purl.org/ontology/bibo/degrees/")
+
+    phd: URIRef
+    ma: URIRef
+    ms: URIRef
 
 
 class KG(DefinedNamespace):
@@ -171,6 +190,12 @@ class KG(DefinedNamespace):
     authorListComplete: URIRef
     aclId: URIRef
     aclPersonId: URIRef
+    titleKey: URIRef
+    publicationPlace: URIRef
+    bibKey: URIRef
+    frontMatter: URIRef
+    retractionDate: URIRef
+    retractionNote: URIRef
     venue: URIRef
     sourceLine: URIRef
     sourceFormat: URIRef

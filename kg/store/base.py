@@ -33,6 +33,10 @@ class Store(Protocol):
     def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
         """Every quad, or those of one graph."""
 
+    def quads_matching(self, *, subject: NamedNode | None = None,
+                       obj: NamedNode | None = None) -> list[Quad]:
+        """The quads (of any graph) with this subject and/or object."""
+
     def named_graphs(self) -> list[NamedNode]:
         """The named graphs, sorted by IRI."""
 

@@ -150,6 +150,10 @@ class EmbeddedStore:
     def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
         return iter(self._store.quads_for_pattern(None, None, None, graph))
 
+    def quads_matching(self, *, subject: NamedNode | None = None,
+                       obj: NamedNode | None = None) -> list[Quad]:
+        return list(self._store.quads_for_pattern(subject, None, obj, None))
+
     def named_graphs(self) -> list[NamedNode]:
         graphs = [graph for graph in self._store.named_graphs() if isinstance(graph, NamedNode)]
         return sorted(graphs, key=lambda graph: graph.value)
