@@ -7,6 +7,7 @@ Exit status: 0 success, 1 bad input or invalid data (the message names file, lin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -40,7 +41,8 @@ def _progress(args: argparse.Namespace) -> Callable[[str], None] | None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(base_iri=getattr(args, "base_iri", None),
-                             store=getattr(args, "store", None))
+                             store=getattr(args, "store", None),
+                             store_kind=getattr(args, "store_kind", None))
 
 
 def _print_skipped(report: IngestReport) -> None:
@@ -53,7 +55,7 @@ def _print_skipped(report: IngestReport) -> None:
 def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     paths = input_files([Path(p) for p in args.files])
-    store = open_store(settings.store)
+    store = open_store(settings.store, kind=settings.store_kind)
     try:
         report = ingest(store, paths, base_iri=settings.base_iri, format_name=args.format,
                         skip_invalid=args.skip_invalid, progress=_progress(args),
@@ -86,7 +88,7 @@ def _read_query(text: str) -> str:
 
 def cmd_query(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    store = open_store(settings.store, read_only=False)
+    store = open_store(settings.store, kind=settings.store_kind, read_only=False)
     out = sys.stdout.buffer
     try:
         result = store.query(_read_query(args.query))
@@ -111,7 +113,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_dump(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    store = open_store(settings.store)
+    store = open_store(settings.store, kind=settings.store_kind)
     try:
         output = Path(args.output) if args.output else None
         with dumps.open_output(output) as handle:
@@ -125,7 +127,7 @@ def cmd_dump(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    store = open_store(settings.store)
+    store = open_store(settings.store, kind=settings.store_kind)
     try:
         count = dumps.load(store, Path(args.file), base_iri=settings.base_iri)
     finally:
@@ -136,7 +138,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    store: Store = open_store(settings.store)
+    store: Store = open_store(settings.store, kind=settings.store_kind)
     try:
         stats = collect(store)
     finally:
@@ -150,10 +152,85 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from kg.config import read_token_file
     from kg.web.serve import serve
 
     settings = _settings(args)
-    serve(settings, host=args.host, port=args.port)
+    limits: dict[str, object] = {
+        name: value for name, value in (
+            ("query_timeout", args.timeout), ("result_limit", args.result_limit),
+            ("max_query_bytes", args.max_query_bytes), ("max_body_bytes", args.max_body_bytes),
+            ("query_workers", args.workers)) if value is not None}
+    if args.update_token_file:
+        limits["update_token"] = read_token_file(args.update_token_file)
+    if args.allow_service:
+        limits["service_allow"] = tuple(args.allow_service)
+    if args.allow_load:
+        limits["load_allow"] = tuple(args.allow_load)
+    settings = dataclasses.replace(settings, **limits)  # type: ignore[arg-type]
+    serve(settings, host=args.host, port=args.port, threads=args.threads)
+    return EXIT_OK
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from kg.release import build_release
+
+    settings = _settings(args)
+    folder = Path(args.output or settings.releases)
+    store = open_store(settings.store, kind=settings.store_kind, read_only=True)
+    try:
+        report = build_release(store, folder, base_iri=settings.base_iri,
+                               license=args.license or settings.license,
+                               engine=args.validator, progress=_progress(args))
+    finally:
+        store.close()
+    print(f"released {report.quads} quads ({report.triples} triples, {report.graphs} graphs) "
+          f"as {report.path}")
+    if report.changes is not None:
+        changes = report.changes
+        print(f"changes since {report.previous}: {changes.removed_quads} quads removed, "
+              f"{changes.added_quads} added; records: {changes.count('added')} added, "
+              f"{changes.count('removed')} removed, {changes.count('changed')} changed")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from kg.release import verify_release
+
+    report = verify_release(Path(args.folder), engine=args.validator, progress=_progress(args))
+    print(f"{report.folder}: {report.files} files intact; {report.quads} quads in "
+          f"{report.graphs} graphs and {report.triples} triples parse and conform to the "
+          f"release's shapes ({report.engine})")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from kg.release import restore_release
+
+    settings = _settings(args)
+    store = open_store(settings.store, kind=settings.store_kind)
+    try:
+        report = restore_release(Path(args.folder), store, replace=args.replace)
+    finally:
+        store.close()
+    dropped = f"; dropped {report.dropped} other graph(s)" if report.dropped else ""
+    print(f"restored {report.quads} quads in {report.graphs} graphs from {args.folder} into "
+          f"{settings.store}{dropped}")
+    return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from kg.release import diff
+
+    update = Path(args.sparql_update) if args.sparql_update else None
+    with dumps.open_output(update) if update else contextlib.nullcontext() as handle:
+        changes = diff(Path(args.old), Path(args.new), update=handle)
+    if args.json:
+        print(json.dumps(changes.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(changes.report())
     return EXIT_OK
 
 
@@ -163,8 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kg {VERSION}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
-    common.add_argument("--store", help="store folder (default: $KG_STORE, else "
+    common.add_argument("--store", help="store folder, or a SPARQL server: an http(s):// URL "
+                        "or a .toml file (default: $KG_STORE, else "
                         "~/.local/share/scholarly-kg/store)")
+    common.add_argument("--store-kind", choices=["oxigraph", "virtuoso", "generic"],
+                        help="the kind of SPARQL server at --store (default: $KG_STORE_KIND, "
+                        "else detected)")
     common.add_argument("--base-iri", help="IRI prefix of minted resources (default: "
                         "$KG_BASE_IRI, else https://w3id.org/scholarly-kg/)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -208,7 +289,58 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", parents=[common], help="serve SPARQL and pages over HTTP")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5000)
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="the longest a query may run (default: 30); clients may ask for less")
+    p.add_argument("--result-limit", type=int, metavar="ROWS",
+                   help="the most rows or triples per result, 0 for none (default: 100000)")
+    p.add_argument("--update-token-file", metavar="FILE",
+                   help="accept updates and Graph Store writes from requests that carry the "
+                   "token in FILE (default: $KG_UPDATE_TOKEN; unset: read-only)")
+    p.add_argument("--allow-service", action="append", metavar="IRI",
+                   help="an endpoint SERVICE may call (repeatable; an IRI ending in / allows "
+                   "all under it); by default the server makes no outbound requests")
+    p.add_argument("--allow-load", action="append", metavar="IRI",
+                   help="a source LOAD may read (repeatable, like --allow-service)")
+    p.add_argument("--max-query-bytes", type=int, metavar="BYTES",
+                   help="the longest query or update accepted (default: 1 MiB)")
+    p.add_argument("--max-body-bytes", type=int, metavar="BYTES",
+                   help="the largest request body accepted (default: 256 MiB)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="query worker processes (default: 2 per core, 2 to 8)")
+    p.add_argument("--threads", type=int, default=16, metavar="N",
+                   help="threads answering HTTP (default: 16)")
     p.set_defaults(run=cmd_serve)
+
+    validator = argparse.ArgumentParser(add_help=False)
+    validator.add_argument("--validator", choices=["sparql", "pyshacl"], default="sparql",
+                           help="SHACL engine (default: sparql, the shapes compiled to SPARQL)")
+    p = sub.add_parser("release", parents=[common, validator],
+                       help="write a dated, checksummed, self-describing release folder")
+    p.add_argument("-o", "--output", metavar="DIR",
+                   help="folder of releases (default: $KG_RELEASES, else "
+                        "~/.local/share/scholarly-kg/releases)")
+    p.add_argument("--license", metavar="IRI", help="the data's licence (default: $KG_LICENSE, "
+                   "else CC BY 4.0)")
+    p.set_defaults(run=cmd_release)
+
+    p = sub.add_parser("verify", parents=[common, validator],
+                       help="check a release: checksums, parsing, SHACL")
+    p.add_argument("folder", metavar="DIR")
+    p.set_defaults(run=cmd_verify)
+
+    p = sub.add_parser("restore", parents=[common], help="rebuild the store of a release")
+    p.add_argument("folder", metavar="DIR")
+    p.add_argument("--replace", action="store_true",
+                   help="also drop the store's graphs that the release does not hold")
+    p.set_defaults(run=cmd_restore)
+
+    p = sub.add_parser("diff", parents=[common], help="what changed between two releases")
+    p.add_argument("old", metavar="OLD", help="a release folder or a sorted N-Quads dump")
+    p.add_argument("new", metavar="NEW")
+    p.add_argument("--json", action="store_true", help="the changes as JSON")
+    p.add_argument("--sparql-update", metavar="FILE",
+                   help="also write a SPARQL Update that turns OLD into NEW")
+    p.set_defaults(run=cmd_diff)
     return parser
 
 

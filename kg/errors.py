@@ -58,6 +58,10 @@ class StoreError(KGError):
     """The store cannot be opened, read or written."""
 
 
+class StoreLocked(StoreError):
+    """Another process writes the store (RocksDB's lock): try again when it is done."""
+
+
 class QueryError(KGError):
     """A SPARQL query or update is malformed or refused."""
 

@@ -8,10 +8,11 @@ Because the choice depends on the set of keys and not on who came first, ingesti
 order gives the same IRIs. When a new source links resources already stored under another IRI,
 those are renamed in their graphs (with the IRIs derived from them: author slots, list cells).
 
-People are one resource when they share an IRI (ACL person id, else the name key of
-``kg.names``) or an ORCID. Resources linked by an ORCID take the IRI of the one with an ACL
-person id, else the smallest IRI. Known limit: renames apply to every use of the renamed IRI, so
-a later name-only mention of a renamed spelling joins the merged person, an earlier one too.
+People are one resource when they share an IRI: the ACL person id, else the ORCID, else the
+name key of ``kg.names`` -- so every mention carrying the same ORCID mints the same IRI, whatever
+the spelling, and a name-only mention never joins a person known by an identifier (a false merge
+is worse than a missed one). When one source gives a person both an ACL id and an ORCID, the
+stored resources with that ORCID are renamed to the ACL id IRI (and new ones follow them).
 """
 
 from __future__ import annotations

@@ -147,7 +147,7 @@ def resolve_identity(sources: list[MappedSource], minter: IriMinter,
     excluded = {source.graph.value for source in sources}
     records = [(record.iri, record.paper) for source in sources for record in source.records]
     people = [person for _, paper in records for person in
-              (*paper.authors, *(paper.volume.editors if paper.volume else ()))]
+              (*paper.authors, *paper.editors, *(paper.volume.editors if paper.volume else ()))]
     renames = resolve_papers(minter, records, store, excluded)
     renames.update(resolve_people(minter, people, store, excluded))
     resolution = Resolution(renames)

@@ -6,7 +6,8 @@ plus a path that depends only on the record, never on the run, the machine or th
 =================  ==========================================================================
 paper              ``paper/{ACL id}``, else ``paper/doi/{DOI}``,
                    else ``paper/{year}-{title slug}-{hash}``
-person             ``person/{ACL person id}``, else ``person/{name key}`` (see ``kg.names``)
+person             ``person/{ACL person id}``, else ``person/orcid-{ORCID}``, else
+                   ``person/{name key}`` (see ``kg.names``)
 organisation       ``org/{name key}`` (a group credited as an author)
 volume             ``volume/{ACL volume id}``, else ``volume/{year}-{title slug}-{hash}``
 venue              ``venue/{ACL venue id}`` (``venue/acl``)
@@ -95,6 +96,8 @@ class IriMinter:
             return f"{self.base}org/{person_key(person.name) or _digest(person.name)}"
         if person.acl_id:
             return f"{self.base}person/{quote(person.acl_id, safe=_SAFE)}"
+        if person.orcid:
+            return f"{self.base}person/orcid-{quote(person.orcid, safe=_SAFE)}"
         return f"{self.base}person/{person_key(person.name) or _digest(person.name)}"
 
     def volume(self, volume: Volume) -> str:

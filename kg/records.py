@@ -6,6 +6,7 @@ and nothing downstream changes them. Every record keeps where it came from.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -89,6 +90,18 @@ class Event:
     series: Venue | None = None
 
 
+@dataclass(frozen=True)
+class Journal:
+    """A journal (periodical) whose issues hold articles; identified by its name (``kg.iris``).
+
+    ``publisher`` is who publishes it, as the source names them.
+    """
+
+    name: str
+    issn: str | None = None
+    publisher: str | None = None
+
+
 class VolumeKind(Enum):
     """What a volume is; decides its classes."""
 
@@ -118,6 +131,20 @@ class Volume:
     isbn: str | None = None
     doi: str | None = None
     url: str | None = None
+    short_title: str | None = None
+    """The short title the source gives (ACL ``<shortbooktitle>``)."""
+    bibkey: str | None = None
+    """The volume's own citation key (ACL: the front matter's ``<bibkey>``)."""
+    pdf: str | None = None
+    """The URL of the whole volume as one PDF."""
+    frontmatter_pdf: str | None = None
+    """The URL of the PDF of the front matter (title pages, preface, committees, contents)."""
+    journal: Journal | None = None
+    """The journal a journal issue is part of."""
+    volume_number: str | None = None
+    """The volume number as printed (a journal's, or a proceedings series' volume)."""
+    issue_number: str | None = None
+    """The issue number as printed (BibTeX ``number`` of an article)."""
 
 
 class PaperKind(Enum):
@@ -133,6 +160,36 @@ class PaperKind(Enum):
     MANUAL = "manual"
     MISC = "misc"
     WEBPAGE = "online"
+
+
+@dataclass(frozen=True)
+class LinkedFile:
+    """A file published with a record: an attachment, a revised version or an erratum.
+
+    ``number`` is the source's number for it (ACL revision 2, erratum 1; attachments in file
+    order), ``url`` where it is, ``label`` what it is where the source says (an attachment's type:
+    ``Software``, ``Dataset``), ``published`` the date it was added, ``note`` the source's
+    explanation (why a revision was made).
+    """
+
+    number: int
+    url: str
+    label: str | None = None
+    published: datetime.date | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Retraction:
+    """A record withdrawn by its publisher on ``date``, with the reason given (``note``).
+
+    ``removed`` is True when the record was taken down altogether (ACL ``<removed>``) rather
+    than retracted with a notice (ACL ``<retracted>``).
+    """
+
+    date: datetime.date
+    note: str | None = None
+    removed: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,6 +217,31 @@ class Paper:
     pdf: str | None = None
     url: str | None = None
     links: tuple[str, ...] = field(default=())
+    awards: tuple[str, ...] = ()
+    """Awards the record received, as the source names them ("Outstanding Paper")."""
+    attachments: tuple[LinkedFile, ...] = ()
+    """Supplementary files (software, data, slides, posters), in source order."""
+    videos: tuple[str, ...] = ()
+    """URLs of recorded talks."""
+    revisions: tuple[LinkedFile, ...] = ()
+    """Versions of the record (ACL ``<revision>``: version 1 is the original)."""
+    errata: tuple[LinkedFile, ...] = ()
+    """Errata published for the record."""
+    retraction: Retraction | None = None
+    """Set when the record was retracted or removed."""
+    editors: tuple[Contributor, ...] = ()
+    """Editors of the record itself (an edited book); a paper's volume has its own editors."""
+    publisher: str | None = None
+    """Who published the record itself: a book's publisher, a thesis's school, a report's
+    institution (a paper in a volume has its volume's publisher instead)."""
+    address: str | None = None
+    """The place of publication as printed (BibTeX ``address``)."""
+    isbn: str | None = None
+    number: str | None = None
+    """A report, manual or series number as printed (BibTeX ``number`` outside articles)."""
+    edition: str | None = None
+    note: str | None = None
+    """Remarks the source adds in free text (BibTeX ``note``, ``howpublished``)."""
 
     @property
     def label(self) -> str:
@@ -168,14 +250,18 @@ class Paper:
 
     @property
     def page_range(self) -> tuple[str, str] | None:
-        """``(start, end)`` when ``pages`` is a range such as ``1–7`` or ``1--7``."""
+        """``(start, end)`` when ``pages`` is a range such as ``1–7`` or ``1--7``.
+
+        Both ends are single tokens: ``NIST SP 800-59`` (a report number) is no range.
+        """
         if not self.pages:
             return None
         for dash in ("--", "–", "—", "-"):
             if dash in self.pages:
                 start, _, end = self.pages.partition(dash)
-                if start.strip() and end.strip():
-                    return start.strip(), end.strip()
+                start, end = start.strip(), end.strip()
+                if start and end and not any(ch.isspace() for ch in start + end):
+                    return start, end
         return None
 
 

@@ -110,10 +110,11 @@ def _text(node: Node | None) -> str | None:
     return None if node is None else str(node)
 
 
-def validate_graph(data: Graph) -> ValidationReport:
-    """Validate ``data`` against ``shapes/`` with pyshacl."""
+def validate_graph(data: Graph, shapes: Graph | None = None) -> ValidationReport:
+    """Validate ``data`` against ``shapes`` (default: those of ``shapes/``) with pyshacl."""
     conforms, report, _ = pyshacl.validate(
-        data, shacl_graph=shapes_graph(), advanced=True, allow_warnings=True,
+        data, shacl_graph=shapes if shapes is not None else shapes_graph(), advanced=True,
+        allow_warnings=True,
         inference="none", abort_on_first=False)
     results = []
     for result in report.subjects(predicate=URIRef(SH.resultSeverity)):

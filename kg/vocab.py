@@ -196,11 +196,15 @@ class KG(DefinedNamespace):
     frontMatter: URIRef
     retractionDate: URIRef
     retractionNote: URIRef
-    venue: URIRef
     sourceLine: URIRef
     sourceFormat: URIRef
     sha256: URIRef
     byteSize: URIRef
+    # limits of the SPARQL service, stated in its service description
+    resultLimit: URIRef
+    queryTimeout: URIRef
+    maxQueryLength: URIRef
+    maxRequestBody: URIRef
 
 
 KG_SHAPES = Namespace("https://w3id.org/scholarly-kg/shapes#")

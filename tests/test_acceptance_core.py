@@ -59,7 +59,7 @@ def test_page_owner_is_one_person_with_all_nine_papers(example_store: EmbeddedSt
 
 def test_author_order_from_the_bibo_list(example_store: EmbeddedStore) -> None:
     found = rows(example_store, """
-        SELECT ?name (COUNT(?before) AS ?index) WHERE {
+        SELECT ?name (COUNT(DISTINCT ?before) AS ?index) WHERE {
             ?paper schema:name ?title .
             FILTER (STRSTARTS(?title, "Mixture of insighTful Experts (MoTE)"))
             ?paper bibo:authorList ?list .

@@ -14,12 +14,14 @@ from types import ModuleType
 
 from kg.errors import ConfigError, SourceError
 from kg.records import Paper
-from kg.sources import author_page
+from kg.sources import acl_xml, author_page, bibtex
 
 Reader = Callable[[Path, str], Iterator[Paper | SourceError]]
 
-IMPORTERS: dict[str, ModuleType] = {author_page.FORMAT: author_page}
-SUFFIXES: dict[str, str] = {".txt": author_page.FORMAT}
+IMPORTERS: dict[str, ModuleType] = {author_page.FORMAT: author_page, acl_xml.FORMAT: acl_xml,
+                                    bibtex.FORMAT: bibtex}
+SUFFIXES: dict[str, str] = {".txt": author_page.FORMAT, ".xml": acl_xml.FORMAT,
+                            ".bib": bibtex.FORMAT}
 
 
 def formats() -> list[str]:

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kg.errors import ConfigError
 from kg.store.base import Graph, QueryResult, Store
 from kg.store.embedded import EmbeddedStore
+from kg.store.remote import RemoteStore
 
-__all__ = ["EmbeddedStore", "Graph", "QueryResult", "Store", "open_store"]
+__all__ = ["EmbeddedStore", "Graph", "QueryResult", "RemoteStore", "Store", "open_store"]
 
 
-def open_store(location: str | Path, *, read_only: bool = False) -> Store:
-    """Open the store at ``location``: a folder for the embedded store (created if missing)."""
+def is_remote(location: str | Path) -> bool:
+    """Whether ``location`` names a remote SPARQL store (a URL or a ``.toml`` file)."""
     text = str(location)
-    if text.startswith(("http://", "https://")):
-        raise ConfigError("remote SPARQL stores are not supported yet", source=text, field="store")
-    return EmbeddedStore(text, read_only=read_only)
+    return text.startswith(("http://", "https://")) or (
+        text.endswith(".toml") and Path(text).is_file())
+
+
+def open_store(location: str | Path, *, read_only: bool = False,
+               kind: str | None = None) -> Store:
+    """Open the store at ``location``: a folder for the embedded store (created if missing),
+    an ``http(s)://`` URL or a ``.toml`` file for a SPARQL server (``kind``: ``oxigraph``,
+    ``virtuoso`` or ``generic``; detected when None). See :mod:`kg.store.remote`."""
+    if is_remote(location):
+        return RemoteStore.open(str(location), kind=kind, read_only=read_only)
+    return EmbeddedStore(str(location), read_only=read_only)

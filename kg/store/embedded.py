@@ -22,10 +22,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
-from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, serialize
 from pyoxigraph import Store as OxStore
 
-from kg.errors import QueryError, StoreError
+from kg.errors import QueryError, StoreError, StoreLocked
 from kg.store.base import Graph, QueryResult
 
 JOURNAL = "kg-journal"
@@ -56,7 +56,8 @@ class EmbeddedStore:
             opener = OxStore.read_only if self.read_only else OxStore
             self._store = opener(self.location)
         except OSError as error:
-            raise StoreError(f"cannot open the store: {error}", source=self.location) from None
+            kind = StoreLocked if "lock" in str(error).lower() else StoreError
+            raise kind(f"cannot open the store: {error}", source=self.location) from None
 
     @property
     def _journal(self) -> Path:
@@ -88,7 +89,9 @@ class EmbeddedStore:
         backup = self._journal / "backup.nq"
         with backup.open("wb") as handle:
             for graph in graphs:
-                self._store.dump(handle, RdfFormat.N_QUADS, from_graph=graph)
+                # quads, not dump(from_graph=...): that writes triples, losing the graph name
+                serialize(self._store.quads_for_pattern(None, None, None, graph), handle,
+                          RdfFormat.N_QUADS)
             handle.flush()
             os.fsync(handle.fileno())
         manifest = self._journal / "graphs.json"
@@ -131,9 +134,17 @@ class EmbeddedStore:
         if batch:
             self._store.extend(batch)
 
-    def query(self, sparql: str) -> QueryResult:
+    def query(self, sparql: str, *, union: bool = True,
+              default_graph: list[Graph] | None = None,
+              named_graphs: list[NamedNode] | None = None) -> QueryResult:
+        """Run a query over the union default graph (``union=False``: over the store's own
+        default graph, or the query's FROM). ``default_graph``/``named_graphs`` (the protocol's
+        dataset: either or both) replace all of that; the one not given is then empty."""
         try:
-            return self._store.query(sparql, use_default_graph_as_union=True)
+            if default_graph is not None or named_graphs is not None:
+                return self._store.query(sparql, default_graph=list(default_graph or []),
+                                         named_graphs=list(named_graphs or []))
+            return self._store.query(sparql, use_default_graph_as_union=union)
         except SyntaxError as error:
             raise QueryError(f"SPARQL syntax error: {error}", field="query") from None
         except OSError as error:
@@ -147,7 +158,7 @@ class EmbeddedStore:
         self._store.flush()
         self._bump_generation()
 
-    def quads(self, graph: NamedNode | None = None) -> Iterator[Quad]:
+    def quads(self, graph: Graph | None = None) -> Iterator[Quad]:
         return iter(self._store.quads_for_pattern(None, None, None, graph))
 
     def quads_matching(self, *, subject: NamedNode | None = None,
@@ -171,6 +182,8 @@ class EmbeddedStore:
             self._store.dump(output, RdfFormat.N_TRIPLES, from_graph=graph)
 
     def close(self) -> None:
+        if not hasattr(self, "_store"):
+            return  # already closed
         if not self.read_only:
             self._store.flush()
         del self._store

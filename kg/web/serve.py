@@ -1,19 +1,60 @@
-"""Run the service with a production WSGI server (waitress)."""
+"""Run the service with a production WSGI server (waitress) and its query worker pool."""
 
 from __future__ import annotations
 
+import logging
+import signal
 import sys
+from types import FrameType
+from typing import TextIO
 
 from kg.config import Settings
 from kg.web import create_app
+from kg.web.pool import WorkerPool
+
+#: Threads answering HTTP; query work itself runs in the worker processes.
+DEFAULT_THREADS = 16
 
 
-def serve(settings: Settings, *, host: str, port: int, threads: int = 8) -> None:
-    """Serve the app on ``host:port`` until interrupted."""
+def _log_access(stream: TextIO) -> None:
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%dT%H:%M:%S"))
+    logger = logging.getLogger("kg.access")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)  # runs the clean-up: the workers stop, the spool folder goes
+
+
+def serve(settings: Settings, *, host: str, port: int, threads: int = DEFAULT_THREADS,
+          access_log: TextIO | None = None) -> None:
+    """Serve the app on ``host:port`` until interrupted (SIGINT or SIGTERM).
+
+    The query workers start before the first request; one access-log line per request goes to
+    ``access_log`` (standard error when not given).
+    """
     import waitress
 
+    _log_access(access_log or sys.stderr)
     app = create_app(settings)
+    pool: WorkerPool = app.extensions["kg_pool"]
+    pool.start()
+    signal.signal(signal.SIGTERM, _stop)
     base = f"http://{host}:{port}"
-    print(f"kg: serving {settings.store}\n  SPARQL endpoint: {base}/sparql\n  home: {base}/",
+    mode = "read-write with the update token" if settings.writable else "read-only"
+    print(f"kg: serving {settings.store} ({mode}; {pool.size} query workers, "
+          f"{settings.query_timeout:g} s per query, {settings.result_limit or 'no'} rows cap)\n"
+          f"  SPARQL endpoint: {base}/sparql\n"
+          f"  Graph Store:     {base}/store\n"
+          f"  home: {base}/  health: {base}/health  VoID: {base}/.well-known/void",
           file=sys.stderr, flush=True)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="scholarly-kg")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="scholarly-kg",
+                       max_request_body_size=settings.max_body_bytes,
+                       max_request_header_size=3 * settings.max_query_bytes + 65536,
+                       _quiet=True)
+    finally:
+        pool.close()
