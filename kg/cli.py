@@ -88,7 +88,7 @@ def _read_query(text: str) -> str:
 
 def cmd_query(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    store = open_store(settings.store, kind=settings.store_kind, read_only=False)
+    store = open_store(settings.store, kind=settings.store_kind, read_only=True)
     out = sys.stdout.buffer
     try:
         result = store.query(_read_query(args.query))
@@ -113,7 +113,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_dump(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    store = open_store(settings.store, kind=settings.store_kind)
+    store = open_store(settings.store, kind=settings.store_kind, read_only=True)
     try:
         output = Path(args.output) if args.output else None
         with dumps.open_output(output) as handle:
@@ -138,7 +138,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    store: Store = open_store(settings.store, kind=settings.store_kind)
+    store: Store = open_store(settings.store, kind=settings.store_kind, read_only=True)
     try:
         stats = collect(store)
     finally:

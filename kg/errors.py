@@ -86,7 +86,7 @@ class Violation:
             where = self.source if self.line is None else f"{self.source}:{self.line}"
             where += ": "
         record = f"record {self.record!r}, " if self.record else ""
-        path = f"path <{self.path}>, " if self.path else ""
+        path = f"path {self.path}, " if self.path else ""  # SPARQL path text: <iri>, ^<iri>
         return f"{where}{record}focus <{self.focus_node}>, {path}{self.message}"
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
+from urllib.parse import quote
 
 from pyoxigraph import Literal, NamedNode, Quad
 
@@ -297,7 +298,9 @@ def map_publication_extras(out: GraphWriter, node: NamedNode, paper: Paper) -> N
 def map_doi(out: GraphWriter, node: NamedNode, doi: str | None) -> None:
     if doi:  # DOIs are case-insensitive: stored lower-case, so that they match exactly
         out.add(node, BIBO.doi, Literal(doi.lower()))
-        out.add(node, SDO.sameAs, iri(f"https://doi.org/{doi.lower()}"))
+        # DOIs may hold characters an IRI cannot ("<>, spaces): percent-encode those (RFC 3987).
+        encoded = quote(doi.lower(), safe="/:;()[]._-~!$&'*+,=@")
+        out.add(node, SDO.sameAs, iri(f"https://doi.org/{encoded}"))
 
 
 def map_paper(out: GraphWriter, minter: IriMinter, paper: Paper) -> NamedNode:

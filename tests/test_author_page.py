@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ from kg.errors import SourceError
 from kg.records import Paper
 from kg.sources import author_page, detect_format
 from kg.sources.author_page import RawRecord, raw_records, to_paper
-from tests.conftest import EXAMPLE, TEST_DATA, shared
+from tests.conftest import EXAMPLE, PROJECT, TEST_DATA, shared
 
 PAGES = TEST_DATA / "author-pages"
 ACL_2024 = ("Proceedings of the 62nd Annual Meeting of the Association for Computational "
@@ -208,3 +210,17 @@ def test_real_page_abstracts_lose_emphasis_but_keep_urls() -> None:
     quick = next(p for p in papers if p.title.startswith("QuickLLaMA"))
     assert quick.abstract is not None
     assert quick.abstract.endswith("Our code is in https://github.com/dvlab-research/Q-LLM.")
+
+
+def test_pages_made_up_by_the_benchmark_generator_read_cleanly(tmp_path: Path) -> None:
+    page = tmp_path / "generated.txt"
+    done = subprocess.run([sys.executable, str(PROJECT / "bench" / "generate.py"), "--papers",
+                           "40", "--seed", "7", "-o", str(page)], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    papers, errors = read(page)
+    assert errors == []
+    assert len(papers) == 40
+    assert all(1 <= len(p.authors) <= 15 for p in papers)
+    owner = page.read_text("utf-8").splitlines()[0]
+    assert all(owner in {a.name for a in p.authors} for p in papers)

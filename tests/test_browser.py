@@ -31,7 +31,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"browser tests cannot run under CI: {reason}")
-    pytest.skip(f"browser tests skipped: {reason}")
+    pytest.skip(f"browser tests skipped: {reason}", allow_module_level=True)
 
 
 try:

@@ -362,6 +362,16 @@ def test_vocabulary_and_shapes_dereference(client: FlaskClient, name: str, term:
     assert client.get(f"/{name}.bib").status_code == 404
 
 
+def test_the_dataset_redirects_to_its_void_description(client: FlaskClient) -> None:
+    response = client.get("/dataset?format=ttl")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/.well-known/void?format=ttl"
+    void = client.get(response.headers["Location"], headers={"Accept": "text/turtle"})
+    assert void.status_code == 200
+    assert any(t.subject == NamedNode(BASE + "dataset")
+               for t in triples(void.data, RdfFormat.TURTLE))
+
+
 # --- over real HTTP ---------------------------------------------------------------------------
 
 

@@ -274,3 +274,14 @@ def test_record_without_authors_writes_no_list() -> None:
     paper = MINTER.paper(record)
     for predicate in (SDO.author, BIBO.authorList, KG.authorship):
         assert facts(paper, predicate) == []
+
+
+def test_a_doi_with_characters_an_iri_cannot_hold_is_percent_encoded() -> None:
+    from pyoxigraph import NamedNode
+
+    from kg.mapper import GraphWriter, map_doi
+
+    out = GraphWriter(NamedNode("https://example.org/g"), [])
+    map_doi(out, NamedNode("https://example.org/p"), '10.1234/a"b <c>')
+    links = [q.object for q in out.quads if isinstance(q.object, NamedNode)]
+    assert links == [NamedNode("https://doi.org/10.1234/a%22b%20%3Cc%3E")]

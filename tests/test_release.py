@@ -71,6 +71,7 @@ def test_release_files_are_read_only(released: tuple[Path, Path]) -> None:
     _, release = released
     for name in layout.release_files(release):
         assert (release / name).stat().st_mode & 0o222 == 0, name
+    assert release.stat().st_mode & 0o777 == 0o755
 
 
 def test_restore_is_isomorphic_to_the_store(released: tuple[Path, Path],
@@ -379,6 +380,8 @@ def test_release_names_count_up_within_a_day(released: tuple[Path, Path],
     try:
         names = [build_release(store, folder, base_iri=BASE, now=moment).name
                  for _ in range(3)]
+        with pytest.raises(StoreError, match="newer than today"):
+            build_release(store, folder, base_iri=BASE, now=datetime(2031, 5, 5, tzinfo=UTC))
     finally:
         store.close()
     assert names == ["2031-05-06", "2031-05-06.2", "2031-05-06.3"]
@@ -392,3 +395,17 @@ def test_release_folder_defaults_to_kg_releases(released: tuple[Path, Path],
     made = _made(run_kg("release", store=released[0], env={"KG_RELEASES": str(folder)}))
     assert made.parent == folder
     assert os.listdir(folder) == [made.name]
+
+
+@pytest.mark.slow
+def test_bench_prints_release_throughput_beside_store_dump() -> None:
+    bench = Path(__file__).resolve().parent.parent / "bench" / "release.py"
+    result = subprocess.run([sys.executable, str(bench), "--papers", "20", "--files", "2",
+                             "--no-verify"], capture_output=True, text=True, timeout=300,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    rows = {row.split("  ")[1].strip(): row for row in result.stdout.splitlines()
+            if row.startswith("  ") and "quads/s" in row}
+    assert re.search(r"[\d,]+ quads/s", rows["Store.dump N-Quads to a file"])
+    assert re.search(r"[\d,]+ quads/s +\d+\.\d\d x", rows["first release"])
+    assert re.search(r"[\d,]+ quads/s +\d+\.\d\d x", rows["both data files"])

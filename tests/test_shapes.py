@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyoxigraph
 import pyshacl
 import pytest
-from pyoxigraph import Quad
+from pyoxigraph import Quad, RdfFormat
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
 
-from kg import mapper
+from kg import mapper, validate_sparql
 from kg.mapper import GraphWriter, map_provenance
 from kg.store import EmbeddedStore
 from kg.validate import shapes_graph, to_rdflib, validate_graph, validate_quads
@@ -127,6 +128,20 @@ def test_kg_validate_reports_the_same_components(path: Path) -> None:
         (r.component, r.focus) for r in results)
 
 
+CASE_FILES = [*VALID, *INVALID]
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=[p.parent.name + "/" + p.stem for p in CASE_FILES])
+def test_the_sparql_validator_agrees_with_pyshacl(path: Path) -> None:
+    # kg ingest validates with the shapes compiled to SPARQL; pyshacl is the reference
+    _, results = shacl(Graph().parse(path, format="turtle"))
+    quads = list(pyoxigraph.parse(path.read_bytes(), format=RdfFormat.TURTLE))
+    report = validate_sparql.validate_quads(quads)
+    assert report.conforms == (results == [])
+    assert sorted({(v.focus_node, v.constraint) for v in report.results}) == sorted(
+        {(r.focus, r.component) for r in results})
+
+
 # What the mapper writes conforms, and the shapes cover all of it.
 
 def fixture_quads() -> list[Quad]:
@@ -206,3 +221,10 @@ def test_coverage_check_finds_an_unchecked_predicate() -> None:
     found = list(uncovered(data))
     assert "class <http://schema.org/Thing> is the target class of no shape" in found
     assert any(line.startswith("<http://schema.org/keywords> on a node of") for line in found)
+
+
+def test_a_violation_reads_with_its_focus_and_path() -> None:
+    report = validate_graph(Graph().parse(CASES / "invalid" / "two-dois.ttl"))
+    (violation,) = report.results
+    assert str(violation).startswith(
+        "focus <http://example.org/paper>, path <http://purl.org/ontology/bibo/doi>, ")

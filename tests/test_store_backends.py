@@ -517,6 +517,23 @@ def test_virtuoso_with_credentials_uses_digest_authentication(virtuoso: servers.
     wipe(virtuoso.url)
 
 
+def test_the_store_kind_comes_from_the_flag_or_the_environment(
+        oxigraph: servers.Server, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    wipe(oxigraph.url)
+    monkeypatch.setenv("KG_STORE_KIND", "fuseki")
+    assert main(["stats", "--store", oxigraph.url]) == 2
+    assert "unknown store kind 'fuseki'" in capsys.readouterr().err
+    assert main(["stats", "--json", "--store", oxigraph.url, "--store-kind", "oxigraph"]) == 0
+    assert json.loads(capsys.readouterr().out)["quads"] == 0
+
+
+def test_a_missing_configuration_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        open_store(tmp_path / "missing.toml")
+    assert not (tmp_path / "missing.toml").exists()
+
+
 # -- configuration, without servers -----------------------------------------------------------
 
 @pytest.mark.parametrize(("kind", "url", "endpoints"), [
@@ -548,6 +565,8 @@ def test_credentials_in_the_url_are_taken_out(monkeypatch: pytest.MonkeyPatch) -
     ('kind = "generic"\n', "names no 'url'", "url"),
     ('kind = "generic"\nurl = 3\n', "must be a string", "url"),
     ("kind = \n", "cannot read", None),
+    ('kind = "generic"\nurl = "http://h/"\nchunk_triples = 0\n', "at least 1", "chunk_triples"),
+    ('kind = "generic"\nurl = "http://h/"\ntimeout = "soon"\n', "bad value", None),
 ])
 def test_bad_configuration_files_are_config_errors(tmp_path: Path, text: str, says: str,
                                                    field: str | None) -> None:

@@ -281,7 +281,8 @@ def ask(server: Server, pattern: str) -> bool:
 
 
 def test_updates(server: Server) -> None:
-    insert = 'INSERT DATA { GRAPH <http://example.org/h> { <http://example.org/h1> <http://example.org/p> "h" } }'
+    insert = ('INSERT DATA { GRAPH <http://example.org/h> { '
+              '<http://example.org/h1> <http://example.org/p> "h" } }')
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     assert server.request("POST", "/sparql", body=urlencode({"update": insert}),
                           headers=form).status == 401
@@ -308,19 +309,17 @@ def test_updates(server: Server) -> None:
 def test_graph_store(server: Server) -> None:
     graph = "http://example.org/http-gsp"
     turtle = {"Content-Type": "text/turtle", **AUTH}
-    put = server.request("PUT", "/store", {"graph": graph}, '<http://a.example/> <http://b.example/> "1" .',
-                         turtle)
+    triple = '<http://a.example/> <http://b.example/> "{}" .'
+    put = server.request("PUT", "/store", {"graph": graph}, triple.format(1), turtle)
     assert put.status == 201
-    merge = server.request("POST", "/store", {"graph": graph},
-                           '<http://a.example/> <http://b.example/> "2" .', turtle)
+    merge = server.request("POST", "/store", {"graph": graph}, triple.format(2), turtle)
     assert merge.status == 204
     got = server.get("/store", {"graph": graph}, headers={"Accept": "application/n-triples"})
     assert sorted(q.object.value for q in parse(got.body, RdfFormat.N_TRIPLES)) == ["1", "2"]  # type: ignore[union-attr]
     head = server.request("HEAD", "/store", {"graph": graph})
     assert (head.status, head.body, head.headers["Content-Type"]) == (
         200, b"", "text/turtle; charset=utf-8")
-    created = server.request("POST", "/store", None, '<http://a.example/> <http://b.example/> "3" .',
-                             turtle)
+    created = server.request("POST", "/store", None, triple.format(3), turtle)
     assert created.status == 201
     location = urlsplit(created.headers["Location"])
     assert f"{location.scheme}://{location.netloc}" == server.base

@@ -61,7 +61,8 @@ def body(outcome: Outcome) -> bytes:
     return outcome.body if outcome.path is None else Path(outcome.path).read_bytes()
 
 
-def rows(outcome: Outcome, fmt: QueryResultsFormat = QueryResultsFormat.JSON) -> list[dict[str, str]]:
+def rows(outcome: Outcome,
+         fmt: QueryResultsFormat = QueryResultsFormat.JSON) -> list[dict[str, str]]:
     parsed = parse_query_results(body(outcome), fmt)
     assert isinstance(parsed, QuerySolutions)
     names = [v.value for v in parsed.variables]
@@ -105,7 +106,8 @@ def test_a_select_ending_with_a_small_limit_needs_no_counting(worker: Worker) ->
 
 
 def test_triples_are_capped_too(worker: Worker) -> None:
-    construct = "CONSTRUCT { ?s <http://schema.org/name> ?n } WHERE { ?s <http://schema.org/name> ?n }"
+    construct = ("CONSTRUCT { ?s <http://schema.org/name> ?n } "
+                 "WHERE { ?s <http://schema.org/name> ?n }")
     for accept, fmt in [("text/turtle", RdfFormat.TURTLE),
                         ("application/n-triples", RdfFormat.N_TRIPLES),
                         ("application/ld+json", RdfFormat.JSON_LD),

@@ -1,8 +1,9 @@
 """``kg release``: write a new, complete, immutable release folder from a store.
 
-The folder is built as ``.NAME.partial`` beside its final place (sort scratch included, so big
-releases use the release disk, not ``/tmp``) and renamed into place only when every file is
-written and summed; any failure removes the partial folder and leaves no release behind.
+The folder is built as a hidden ``.NAME.*.partial`` folder beside its final place (sort scratch
+included, so big releases use the release disk, not ``/tmp``) and renamed into place only when
+every file is written and summed; any failure removes the partial folder and leaves no release
+behind (only a process killed outright leaves one, which can be deleted).
 A store whose data does not conform to the shapes is refused: a release must pass `kg verify`.
 """
 
@@ -11,12 +12,14 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kg.config import default_license
 from kg.errors import StoreError, ValidationFailed
 from kg.release import layout
 from kg.release.data import write_nquads, write_turtle
@@ -36,7 +39,6 @@ from kg.store import Store
 from kg.version import VERSION
 
 Progress = Callable[[str], None]
-DEFAULT_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 
 
 @dataclass(frozen=True)
@@ -54,29 +56,38 @@ class ReleaseReport:
 
 
 def build_release(store: Store, releases: Path, *, base_iri: str,
-                  license: str = DEFAULT_LICENSE, engine: str = "sparql",
+                  license: str | None = None, engine: str = "sparql",
                   now: datetime | None = None, progress: Progress | None = None) -> ReleaseReport:
     """Write a release of ``store`` into the folder ``releases``; return what was made.
 
-    Raises StoreError for an empty store, ValidationFailed (nothing written) when the data does
-    not conform to the shapes, and SourceError when the previous release cannot be read.
+    ``license`` defaults to ``$KG_LICENSE``, else CC BY 4.0. Raises StoreError for an empty
+    store, ValidationFailed (nothing written) when the data does not conform to the shapes, and
+    SourceError when the previous release cannot be read.
     """
     started = now or datetime.now(UTC)
     if store.quad_count() == 0:
         raise StoreError("the store is empty: nothing to release", source=store.location)
     releases.mkdir(parents=True, exist_ok=True)
-    name = str(layout.next_name(releases, started.date()))
+    release_name = layout.next_name(releases, started.date())
+    name = str(release_name)
     earlier = layout.list_releases(releases)
     previous = earlier[-1] if earlier else None
-    partial = releases / f".{name}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir()
+    newest = layout.ReleaseName.parse(previous.name) if previous is not None else None
+    if previous is not None and newest is not None and newest > release_name:
+        raise StoreError(f"release {previous.name} is newer than today ({name}): is the clock "
+                         "right?", source=str(previous))
+    partial = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".partial", dir=releases))
+    final = releases / name
     try:
-        report = _write(store, partial, name=name, base_iri=base_iri, license=license,
+        report = _write(store, partial, name=name, base_iri=base_iri,
+                        license=license or default_license(),
                         engine=engine, started=started, previous=previous, progress=progress)
         _seal(partial)
-        final = releases / name
-        os.rename(partial, final)  # fails if a release of that name appeared meanwhile
+        try:
+            os.rename(partial, final)
+        except OSError:  # another `kg release` took the name while this one was built
+            raise StoreError(f"a release named {name} appeared while this one was being "
+                             "built; run `kg release` again", source=str(final)) from None
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -158,3 +169,4 @@ def _seal(folder: Path) -> None:
     for path in folder.rglob("*"):
         if path.is_file():
             path.chmod(read_only)
+    folder.chmod(0o755)  # mkdtemp made it private

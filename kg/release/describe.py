@@ -261,14 +261,16 @@ def describe(facts: ReleaseFacts) -> bytes:
         out.add(dataset, RDF.type, cls)
     out.text(dataset, DCTERMS.title, f"scholarly-kg release {facts.name}")
     out.text(dataset, DCTERMS.description,
-             f"A knowledge graph of publication records: {stats.triples} triples in "
-             f"{facts.graphs} named graphs (one per source file, described with PROV), "
+             f"A knowledge graph of publication records: {stats.triples} triples "
+             f"({facts.quads} quads in {facts.graphs} named graph(s), one per source file, "
+             "described with PROV), "
              "validated against the SHACL shapes released with it.")
     out.text(dataset, DCAT.version, facts.name)
     out.add(dataset, DCTERMS.created, _moment(facts.ended))
     out.add(dataset, DCTERMS.issued, _moment(facts.ended))
     out.add(dataset, DCTERMS.license, facts.license)
     out.add(dataset, DCAT.landingPage, dataset + "/")
+    out.add(dataset, DCTERMS.isVersionOf, f"{base}dataset")  # the live dataset the service serves
     out.add(dataset, VOID.sparqlEndpoint, f"{base}sparql")
     out.add(dataset, VOID.uriSpace, Literal(base))
     for namespace in _vocabularies(stats):

@@ -2,7 +2,7 @@
 
 A release is a folder named by its UTC date, ``2025-07-28``; a second release on the same day is
 ``2025-07-28.2``, then ``.3`` and so on (releases sort by date, then counter, never by text). It is
-built in a hidden ``.NAME.partial`` folder beside it and renamed into place only when complete,
+built in a hidden ``.NAME.*.partial`` folder beside it and renamed into place only when complete,
 so a folder with a release name always holds a whole release, and `kg` never writes to one again
 (its files are made read-only). It holds:
 

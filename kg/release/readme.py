@@ -39,7 +39,7 @@ def readme(facts: ReadmeFacts) -> str:
     return f"""# scholarly-kg release {facts.name}
 
 A knowledge graph of publication records, made by `kg` {facts.version}: {facts.triples} triples
-({facts.quads} quads in {facts.graphs} named graphs, one per source file, each described with
+({facts.quads} quads in {facts.graphs} named graph(s), one per source file, each described with
 PROV). Licence: <{facts.license}>.
 
 ## Files

@@ -110,7 +110,7 @@ def report_turtle(report: GraphwiseReport, iri: str, shapes: Iterable[str]) -> b
     add(iri, RDF.type, NamedNode(SH.ValidationReport))
     add(iri, SH.conforms, Literal(str(report.conforms).lower(), datatype=NamedNode(XSD.boolean)))
     add(iri, DCTERMS.description, Literal(
-        f"Validated one named graph at a time ({report.graphs} graphs) with the {report.engine} "
+        f"Validated one named graph at a time ({report.graphs} graph(s)) with the {report.engine} "
         "engine; constraints spanning two source files are not checked."))
     for file in shapes:
         add(iri, DCTERMS.conformsTo, NamedNode(file))

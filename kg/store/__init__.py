@@ -15,7 +15,7 @@ def is_remote(location: str | Path) -> bool:
     """Whether ``location`` names a remote SPARQL store (a URL or a ``.toml`` file)."""
     text = str(location)
     return text.startswith(("http://", "https://")) or (
-        text.endswith(".toml") and Path(text).is_file())
+        text.endswith(".toml") and not Path(text).is_dir())
 
 
 def open_store(location: str | Path, *, read_only: bool = False,

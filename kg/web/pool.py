@@ -10,6 +10,7 @@ the server process forks (gunicorn): each process has its own pool.
 from __future__ import annotations
 
 import atexit
+import logging
 import multiprocessing
 import os
 import queue
@@ -23,6 +24,8 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from kg.web.worker import Job, Outcome, serve
+
+logger = logging.getLogger("kg.web")
 
 #: Bodies up to this size come back through the pipe; larger ones through a spool file.
 INLINE_BYTES = 1 << 20
@@ -113,6 +116,8 @@ class WorkerPool:
     def _replace(self, worker: _Worker) -> None:
         """Kill ``worker`` now; start its successor in the background."""
         worker.process.kill()
+        logger.warning("query worker %s stopped (a query ran past its time limit, or the "
+                       "worker died); starting another", worker.process.pid)
 
         def successor() -> None:
             with self._lock:
@@ -135,19 +140,31 @@ class WorkerPool:
         """
         if self._pid != os.getpid():
             self.start()
+        for attempt in range(2):
+            try:
+                worker = self._idle.get(timeout=max(deadline - time.monotonic(), 0.0))
+            except queue.Empty:
+                raise DeadlineExceeded(f"all {self.size} query workers stayed busy") from None
+            try:
+                worker.connection.send(job)
+            except OSError:
+                # It died while idle (killed from outside): the job never ran, so try another.
+                self._replace(worker)
+                if attempt == 0:
+                    continue
+                raise WorkerLost("the query workers died") from None
+            return self._answer(worker, deadline)
+        raise AssertionError("unreachable")
+
+    def _answer(self, worker: _Worker, deadline: float) -> Outcome:
         try:
-            worker = self._idle.get(timeout=max(deadline - time.monotonic(), 0.0))
-        except queue.Empty:
-            raise DeadlineExceeded(f"all {self.size} query workers stayed busy") from None
-        try:
-            worker.connection.send(job)
             if not worker.connection.poll(max(deadline - time.monotonic(), 0.0)):
                 self._replace(worker)
                 raise DeadlineExceeded("the query ran past its time limit and was stopped")
             outcome: Outcome = worker.connection.recv()
         except (EOFError, OSError):
             self._replace(worker)
-            raise WorkerLost("the query worker died") from None
+            raise WorkerLost("the query worker died while running the query") from None
         self._idle.put(worker)
         return outcome
 

@@ -135,7 +135,14 @@ class ResultCache:
         self._entries: OrderedDict[str, Outcome] = OrderedDict()
         self._size = 0
         self._lock = Lock()
+        self._generation: str | None = None
         self.hits = 0
+
+    def observe(self, generation: str) -> None:
+        """Forget everything when the store's generation changed (a write in any process)."""
+        if generation != self._generation:
+            self.clear()
+            self._generation = generation
 
     def get(self, key: str) -> Outcome | None:
         with self._lock:

@@ -80,7 +80,10 @@ def run_query(operation: QueryRequest) -> Response:
     stopped (its worker killed) at the time limit: ``503`` saying so, within the limit plus a
     fraction of a second. ``SERVICE`` to a target outside the allow-list is ``403``, before
     anything runs. GET answers carry ``ETag`` and ``Last-Modified`` (from the store's version);
-    a matching ``If-None-Match`` gets ``304``. Bodies are gzipped for clients that accept it.
+    a matching ``If-None-Match`` (or, without it, ``If-Modified-Since``) gets ``304``. Small
+    results are kept in a result cache keyed by the store's version (never stale); a request
+    with ``Cache-Control: no-cache`` runs the query again. Bodies are gzipped for clients that
+    accept it (from 1 KiB).
     """
     settings = context.settings()
     text = operation.text
@@ -93,8 +96,10 @@ def run_query(operation: QueryRequest) -> Response:
     accept = request.headers.get("Accept")
     cap = settings.result_limit
     union = operation.default_graphs is None and not names_dataset(text)
+    generation = access.generation()
+    context.cache().observe(generation)
     found = responses.validators(
-        access.generation(), access.last_modified(),
+        generation, access.last_modified(),
         ("query", text, union, operation.default_graphs, operation.named_graphs, accept,
          operation.override, cap), gzip=use_gzip)
     unchanged = responses.not_modified(request, found)

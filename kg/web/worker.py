@@ -152,7 +152,12 @@ class Snapshot:
         generation = self.watch.token()  # read before opening: never newer than the snapshot
         if fresh or self._store is None or generation != self._generation:
             self._store = None
-            self._store = EmbeddedStore(self.location, read_only=True)
+            try:
+                self._store = EmbeddedStore(self.location, read_only=True)
+            except StoreError:
+                # A writer may have compacted away a file between listing and opening it.
+                time.sleep(0.05)
+                self._store = EmbeddedStore(self.location, read_only=True)
             self._generation = generation
         return self._store
 
