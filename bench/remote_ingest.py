@@ -28,15 +28,13 @@ import pyoxigraph
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
-from generate import author_page  # noqa: E402
+from generate import author_page
 
-from kg.config import DEFAULT_BASE_IRI  # noqa: E402
-from kg.ingest import ingest, prepare  # noqa: E402
-from kg.store import EmbeddedStore, Store, open_store  # noqa: E402
-from kg.version import VERSION  # noqa: E402
-from tests import servers  # noqa: E402
-
-Opener = Callable[[], Store]
+from kg.config import DEFAULT_BASE_IRI
+from kg.ingest import ingest, prepare
+from kg.store import EmbeddedStore, Store, open_store
+from kg.version import VERSION
+from tests import servers
 
 
 def write_pages(folder: Path, papers: int, files: int) -> list[Path]:

@@ -270,12 +270,12 @@ def main() -> int:
     command = [kg, "serve", "--store", str(ours), "--port", str(our_port), "--timeout", "120"]
     if args.workers:
         command += ["--workers", str(args.workers)]
-    log = (workdir / "kg-serve.log").open("wb")
+    log = (workdir / "servers.log").open("wb")  # both servers' output, for when one fails
     servers = [
         subprocess.Popen(command, stdout=log, stderr=log),
         subprocess.Popen([oxigraph, "serve", "--location", str(theirs), "--bind",
                           f"127.0.0.1:{their_port}", "--union-default-graph"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+                         stdout=log, stderr=log),
     ]
     try:
         wait_until_up(f"http://127.0.0.1:{our_port}/health", servers[0])

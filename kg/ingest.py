@@ -25,6 +25,7 @@ from kg.records import Paper, SourceFile
 from kg.sources import detect_format, reader
 from kg.store import Store
 from kg.version import VERSION
+from kg.vocab import RDF, SDO
 
 Progress = Callable[[str], None]
 
@@ -140,6 +141,28 @@ class Prepared:
     renamed_graphs: list[NamedNode]
 
 
+def keep_one_name_per_person(source: MappedSource) -> None:
+    """In one source, a person printed in several spellings keeps the first as ``schema:name``;
+    the others become ``schema:alternateName`` (the name variants of issue 3)."""
+    name, alternate = NamedNode(SDO.name), NamedNode(SDO.alternateName)
+    people = {NamedNode(SDO.Person), NamedNode(SDO.Organization)}
+    typed = {q.subject for r in source.records for q in r.quads
+             if q.predicate == NamedNode(RDF.type) and q.object in people}
+    first: dict[object, object] = {}
+    for record in source.records:
+        changed = False
+        quads = []
+        for quad in record.quads:
+            if quad.predicate == name and quad.subject in typed:
+                chosen = first.setdefault(quad.subject, quad.object)
+                if chosen != quad.object:
+                    quad = Quad(quad.subject, alternate, quad.object, quad.graph_name)
+                    changed = True
+            quads.append(quad)
+        if changed:
+            record.quads = quads
+
+
 def resolve_identity(sources: list[MappedSource], minter: IriMinter,
                      store: Store | None) -> tuple[Resolution, list[NamedNode]]:
     """Give every paper and person one IRI across sources (see ``kg.identity``); rename the
@@ -155,6 +178,7 @@ def resolve_identity(sources: list[MappedSource], minter: IriMinter,
         for record in source.records:
             record.iri = resolution.iri(record.iri)
             record.quads = resolution.apply(record.quads)
+        keep_one_name_per_person(source)
     if store is None or not renames:
         return resolution, []
     graphs = stored_graphs_using(store, renames, excluded)

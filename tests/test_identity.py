@@ -129,3 +129,17 @@ def test_paper_keys_lower_case_the_doi() -> None:
     paper = Paper(title="T", location=Location("f", 1), date=PublicationDate(2020),
                   doi="10.1/ABC")
     assert "doi:10.1/abc" in paper_keys(paper)
+
+
+def test_name_variants_of_one_person_are_kept_as_alternate_names(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "store")
+    try:
+        ingest(store, [TEST_DATA / "identity" / "name-variants.txt"], base_iri=BASE)
+        quads = set(store.quads())
+    finally:
+        store.close()
+    rows = select(quads, f"""
+        SELECT ?p ?name WHERE {{
+            <{BASE}person/zhenguo-li> ?p ?name . FILTER (isLiteral(?name)) }}""")
+    assert rows == [("http://schema.org/alternateName", "ZHENGUO LI"),
+                    ("http://schema.org/name", "Zhenguo Li")]

@@ -35,9 +35,6 @@ def served(example_store: EmbeddedStore,
     settings = replace(Settings(base_iri=BASE, store=example_store.location),
                        releases=str(folder))
     app = create_app(settings, store=example_store)
-    from kg.web.releases import releases  # TEMPORARY until registered in create_app
-    if "releases" not in app.blueprints:
-        app.register_blueprint(releases)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -223,3 +223,59 @@ class TestLineCap:
         assert isinstance(path, str) and Path(path).read_bytes() == b"abcdefg"
         sink.discard()
         assert not Path(path).exists()
+
+
+class TestWritesUnderWay:
+    """A snapshot opened while graphs are being replaced would see them half done."""
+
+    @pytest.fixture
+    def copy(self, location: str, tmp_path: Path) -> Path:
+        import shutil
+
+        shutil.copytree(location, tmp_path / "copy")
+        return tmp_path / "copy"
+
+    def test_an_open_snapshot_keeps_answering_during_a_write(self, copy: Path,
+                                                             tmp_path: Path) -> None:
+        worker = Worker(str(copy), tmp_path, 4096)
+        assert len(rows(worker.run(job(NAMES)))) == ROWS + 2
+        (copy / "kg-journal").mkdir()
+        (copy / "kg-journal" / "graphs.json").write_text("[]", "utf-8")
+        assert len(rows(worker.run(job(NAMES)))) == ROWS + 2
+
+    def test_a_new_snapshot_waits_for_the_write(self, copy: Path, tmp_path: Path) -> None:
+        (copy / "kg-journal").mkdir()
+        (copy / "kg-journal" / "graphs.json").write_text("[]", "utf-8")
+        worker = Worker(str(copy), tmp_path, 4096)
+        worker.snapshot.WRITE_WAIT = 0.3
+        outcome = worker.run(job(NAMES))
+        assert outcome.status == 503
+        assert "a write to the store is under way" in outcome.message
+        (copy / "kg-journal" / "graphs.json").unlink()
+        assert len(rows(worker.run(job(NAMES)))) == ROWS + 2
+
+    def test_the_server_recovers_a_killed_writer(self, copy: Path) -> None:
+        from pyoxigraph import Store as OxStore
+
+        from kg.config import Settings
+        from kg.web import create_app
+
+        journal = copy / "kg-journal"
+        journal.mkdir()
+        (journal / "backup.nq").write_text(
+            f'<{EX}s00> <http://schema.org/name> "name 0" <{EX}g1> .\n', "utf-8")
+        (journal / "graphs.json").write_text(f'["{EX}g1"]', "utf-8")
+        half_done = OxStore(str(copy))  # the killed writer had dropped g1 and added one quad
+        half_done.remove_graph(G1)
+        half_done.add(Quad(NamedNode(EX + "half"), NAME, Literal("half"), G1))
+        half_done.flush()
+        del half_done
+        app = create_app(Settings(store=str(copy), query_workers=1))
+        try:
+            response = app.test_client().get("/sparql", query_string={
+                "query": f"SELECT ?n WHERE {{ GRAPH <{EX}g1> {{ ?s ?p ?n }} }}"})
+            assert response.status_code == 200
+            assert json.loads(response.data)["results"]["bindings"] == [
+                {"n": {"type": "literal", "value": "name 0"}}]
+        finally:
+            app.extensions["kg_pool"].close()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -52,11 +53,22 @@ class EmbeddedStore:
             raise StoreError("no store here (run `kg ingest` first)", source=self.location)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            opener = OxStore.read_only if self.read_only else OxStore
-            self._store = opener(self.location)
+            self._store = self._open_read_only() if self.read_only else OxStore(self.location)
         except OSError as error:
             kind = StoreLocked if "lock" in str(error).lower() else StoreError
             raise kind(f"cannot open the store: {error}", source=self.location) from None
+
+    def _open_read_only(self) -> OxStore:
+        # A writer compacting at this moment can delete a file the snapshot is about to open
+        # ("No such file"); the next attempt sees the new file list.
+        for attempt in range(5):
+            try:
+                return OxStore.read_only(self.location)
+            except OSError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     @property
     def _journal(self) -> Path:
@@ -182,6 +194,13 @@ class EmbeddedStore:
         if not self.read_only:
             self._store.flush()
         del self._store
+
+
+def writing(location: str | Path) -> bool:
+    """Whether graphs of the store at ``location`` are being replaced (or were, by a writer that
+    was killed, until the next writable open recovers them): a read-only open now could see the
+    replacement half done, while one opened before still sees the store as it was."""
+    return (Path(location) / JOURNAL / "graphs.json").exists()
 
 
 def _graph_to_json(graph: Graph) -> str:

@@ -14,6 +14,7 @@ from flask import Flask, Response
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from kg.config import Settings
+from kg.errors import StoreError, StoreLocked
 from kg.store import Store
 from kg.web.access_log import AccessLog
 from kg.web.pool import WorkerPool
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from kg.web.health import health
     from kg.web.linked_data import linked_data
     from kg.web.pages import pages
+    from kg.web.releases import releases
     from kg.web.sparql import sparql
     from kg.web.update import update
 
@@ -45,9 +47,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.extensions["kg_cache"] = ResultCache()
     app.extensions["kg_facts"] = FactsCache()
     for blueprint in (sparql, update, graph_store, description, health, pages,
-                      linked_data):
+                      linked_data, releases):
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(StoreError, _store_error)
     app.after_request(_cors)
     app.wsgi_app = AccessLog(app.wsgi_app)  # type: ignore[method-assign]
     return app
@@ -59,6 +62,12 @@ def _http_error(raised: HTTPException) -> Response:
         return error(500, "internal server error (the server's log has the details)")
     headers = {name: value for name, value in raised.get_headers() if name != "Content-Type"}
     return error(raised.code or 500, raised.description or raised.name, headers)
+
+
+def _store_error(raised: StoreError) -> Response:
+    """A store that cannot be read now (a write under way, files missing) is 503, not 500."""
+    retry = {"Retry-After": "2"} if isinstance(raised, StoreLocked) else {}
+    return error(503, f"the store cannot be read now: {raised.message}", retry)
 
 
 def _cors(response: Response) -> Response:

@@ -82,7 +82,7 @@ def store() -> Response:
       the whole dataset (N-Quads or TriG). ``404`` for a graph that does not exist, ``406`` when
       no format fits; ``ETag``/``Last-Modified`` and ``304`` as for queries.
     - ``PUT ?graph=``/``?default``: replace the graph with the payload; ``201`` when the graph is
-      new, ``204`` otherwise.
+      new, ``204`` otherwise (an empty payload leaves no graph: the store keeps no empty ones).
     - ``POST ?graph=``/``?default``: merge the payload into the graph (``201`` when new, else
       ``204``). ``POST`` without a target: triples become a new graph, ``201`` with its address in
       ``Location``; quads (N-Quads, TriG) are merged into their graphs, ``204``.

@@ -57,7 +57,9 @@ class WorkerPool:
         self.location = location
         self.size = size
         self.inline_bytes = inline_bytes
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        # Last in, first out: at low concurrency one worker answers most queries, with warm
+        # caches (each process has its own RocksDB block cache).
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._pid: int | None = None
@@ -73,7 +75,7 @@ class WorkerPool:
         with self._lock:
             if self._pid == os.getpid():
                 return
-            self._idle = queue.Queue()
+            self._idle = queue.LifoQueue()
             self._all = set()
             self._spool_root = Path(tempfile.mkdtemp(prefix="kg-spool-"))
             self._pid = os.getpid()

@@ -118,7 +118,8 @@ def run_query(operation: QueryRequest) -> Response:
         except WorkerLost as lost:
             return responses.error(500, f"{lost}; try again")
         if outcome.status != 200:
-            return responses.error(outcome.status, outcome.message)
+            retry = {"Retry-After": "2"} if outcome.status == 503 else {}
+            return responses.error(outcome.status, outcome.message, retry)
         context.cache().put(found.key, outcome)
     headers = {}
     if outcome.truncated is not None:

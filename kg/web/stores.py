@@ -23,6 +23,7 @@ from pathlib import Path
 
 from kg.errors import StoreLocked
 from kg.store import EmbeddedStore, Store
+from kg.store.embedded import writing
 from kg.web.worker import GenerationWatch, Snapshot
 
 #: How long a write waits for another process to release the store.
@@ -42,10 +43,13 @@ class StoreAccess:
         self._write_lock = threading.Lock()
 
     def ensure_exists(self) -> None:
-        """Create an empty store when there is none yet, so that snapshots can open it."""
-        if self.given is not None or (Path(self.location) / "CURRENT").exists():
+        """Create an empty store when there is none yet, so that snapshots can open it; recover
+        one whose last writer was killed halfway (unless a writer holds it now)."""
+        if self.given is not None:
             return
-        with suppress(StoreLocked):  # locked: another process is creating it
+        if (Path(self.location) / "CURRENT").exists() and not writing(self.location):
+            return
+        with suppress(StoreLocked):  # locked: another process is creating or writing it
             EmbeddedStore(self.location).close()
 
     def generation(self) -> str:

@@ -41,9 +41,9 @@ from pyoxigraph import (
     serialize,
 )
 
-from kg.errors import QueryError, StoreError
+from kg.errors import QueryError, StoreError, StoreLocked
 from kg.store.base import Graph
-from kg.store.embedded import GENERATION, EmbeddedStore
+from kg.store.embedded import GENERATION, EmbeddedStore, writing
 from kg.web.negotiation import (
     DATASET_TYPES,
     GRAPH_TYPES,
@@ -148,18 +148,37 @@ class Snapshot:
         self._generation: str | None = None
 
     def store(self, *, fresh: bool = False) -> EmbeddedStore:
-        """The current snapshot (raises StoreError when the store cannot be opened)."""
+        """The current snapshot: the one open unless a write committed since (or ``fresh``).
+
+        A snapshot is only opened while no replacement of graphs is under way (it would see it
+        half done): the open waits up to ``WRITE_WAIT`` seconds for one to finish, then raises
+        StoreLocked. Raises StoreError when the store cannot be opened.
+        """
         generation = self.watch.token()  # read before opening: never newer than the snapshot
-        if fresh or self._store is None or generation != self._generation:
-            self._store = None
-            try:
-                self._store = EmbeddedStore(self.location, read_only=True)
-            except StoreError:
-                # A writer may have compacted away a file between listing and opening it.
-                time.sleep(0.05)
-                self._store = EmbeddedStore(self.location, read_only=True)
-            self._generation = generation
-        return self._store
+        if not fresh and self._store is not None and generation == self._generation:
+            return self._store
+        deadline = time.monotonic() + self.WRITE_WAIT
+        while True:
+            if not writing(self.location):
+                store = self._open()
+                if not writing(self.location) and self.watch.token() == generation:
+                    self._store, self._generation = store, generation
+                    return store
+            if time.monotonic() >= deadline:
+                raise StoreLocked("a write to the store is under way; try again shortly",
+                                  source=self.location)
+            time.sleep(0.05)
+            generation = self.watch.token()
+
+    WRITE_WAIT = 5.0
+
+    def _open(self) -> EmbeddedStore:
+        try:
+            return EmbeddedStore(self.location, read_only=True)
+        except StoreError:
+            # A writer may have compacted away a file between listing and opening it.
+            time.sleep(0.05)
+            return EmbeddedStore(self.location, read_only=True)
 
 
 # --- writing ---------------------------------------------------------------------------------
