@@ -134,7 +134,7 @@ def test_two_dumps_are_identical_and_reload_isomorphic(tmp_path: Path) -> None:
         copy.close()
 
 
-def _ingest_fails_cleanly(tmp_path: Path, broken: Path, line: int) -> None:
+def assert_ingest_fails_cleanly(tmp_path: Path, broken: Path, line: int) -> None:
     store = tmp_path / "store"
     assert run_kg("ingest", str(EXAMPLE), store=store).returncode == 0
     before = EmbeddedStore(store)
@@ -155,7 +155,7 @@ def test_missing_title_line_fails_naming_file_and_line(tmp_path: Path) -> None:
     broken = tmp_path / "zhenguo-li.txt"
     shutil.copy(EXAMPLE, broken)
     broken.write_text("".join(lines), "utf-8")
-    _ingest_fails_cleanly(tmp_path, broken, title_index + 1)
+    assert_ingest_fails_cleanly(tmp_path, broken, title_index + 1)
 
 
 def test_non_utf8_byte_fails_naming_file_and_line(tmp_path: Path) -> None:
@@ -163,4 +163,4 @@ def test_non_utf8_byte_fails_naming_file_and_line(tmp_path: Path) -> None:
     offset = data.index(b"QuickLLaMA: Query-aware")
     broken = tmp_path / "zhenguo-li.txt"
     broken.write_bytes(data[:offset] + b"\xff" + data[offset:])
-    _ingest_fails_cleanly(tmp_path, broken, data.count(b"\n", 0, offset) + 1)
+    assert_ingest_fails_cleanly(tmp_path, broken, data.count(b"\n", 0, offset) + 1)
