@@ -73,12 +73,12 @@ def parse(path: Path) -> list[Paper]:
 def map_all(papers: list[Paper], path: Path) -> tuple[NamedNode, list[Quad]]:
     minter = IriMinter(DEFAULT_BASE_IRI)
     graph = NamedNode(minter.graph(path.name))
-    out = GraphWriter(graph, [])
+    out = GraphWriter(graph)
     for paper in papers:
         map_paper(out, minter, paper)
     now = datetime.now(UTC)
     map_provenance(out, minter, describe_file(path, importer.FORMAT), VERSION, now, now)
-    return graph, out.quads
+    return graph, out.quads()
 
 
 def load(folder: Path, graph: NamedNode, quads: list[Quad]) -> None:

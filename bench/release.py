@@ -82,14 +82,14 @@ def line(label: str, took: Took, count: int, baseline: Took | None = None) -> No
 def load_page(store: EmbeddedStore, path: Path) -> None:
     """One author page into its own named graph, mapped as ``kg ingest`` maps it."""
     minter = IriMinter(DEFAULT_BASE_IRI)
-    out = GraphWriter(NamedNode(minter.graph(path.name)), [])
+    out = GraphWriter(minter.graph(path.name))
     for item in importer.read(path, str(path)):
         if isinstance(item, SourceError):
             raise item
         map_paper(out, minter, item)
     now = datetime.now(UTC)
     map_provenance(out, minter, describe_file(path, importer.FORMAT), VERSION, now, now)
-    store.replace_graphs([out.graph], out.quads)
+    store.replace_graphs([NamedNode(out.graph)], out.quads())
 
 
 def raw_dump(location: Path, output: Path, *, zipped: bool) -> Took:

@@ -31,7 +31,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 from generate import author_page
 
 from kg.config import DEFAULT_BASE_IRI
-from kg.ingest import ingest, prepare
+from kg.ingest import ingest
 from kg.store import EmbeddedStore, Store, open_store
 from kg.version import VERSION
 from tests import servers
@@ -68,10 +68,12 @@ def run_ingest(open_fresh: Callable[[], Store], paths: list[Path]) -> tuple[floa
 
 def run_write(open_fresh: Callable[[], Store], paths: list[Path]) -> float:
     """Seconds of ``replace_graphs`` alone, of the quads an ingest of ``paths`` writes."""
-    prepared = prepare(paths, format_name=None, base_iri=DEFAULT_BASE_IRI, skip_invalid=False)
-    quads = [quad for source in prepared.sources for record in source.records
-             for quad in record.quads]
-    graphs = [source.graph for source in prepared.sources]
+    with tempfile.TemporaryDirectory() as folder:  # what an ingest writes, from a store
+        source = EmbeddedStore(Path(folder) / "store")
+        ingest(source, paths, base_iri=DEFAULT_BASE_IRI)
+        quads = list(source.quads())
+        graphs = source.named_graphs()
+        source.close()
     store = open_fresh()
     try:
         return timed(lambda: store.replace_graphs(graphs, quads), "write")

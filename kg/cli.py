@@ -1,27 +1,31 @@
 """The `kg` command: parses arguments, shows progress, delegates; no domain logic here.
 
-Exit status: 0 success, 1 bad input or invalid data (the message names file, line, field),
-2 usage errors (unknown option, unusable setting).
+Exit status: 0 success, 1 bad input or invalid data (the message names file, line, field) or a
+store or file that cannot be read or written, 2 usage errors (unknown option, unusable setting).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, QueryTriples, RdfFormat
 
 from kg import dump as dumps
 from kg.config import Settings
-from kg.errors import ConfigError, KGError
+from kg.errors import ConfigError, KGError, StoreError, StoreLocked
 from kg.ingest import IngestReport, ingest, validate_files
 from kg.sources import formats, input_files
 from kg.stats import collect
-from kg.store import Store, open_store
+from kg.store import EmbeddedStore, Store, is_remote, open_store
+from kg.store.embedded import writing
 from kg.version import VERSION
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -45,6 +49,39 @@ def _settings(args: argparse.Namespace) -> Settings:
                              store_kind=getattr(args, "store_kind", None))
 
 
+@contextlib.contextmanager
+def _opened(settings: Settings, *, read_only: bool = False) -> Iterator[Store]:
+    """The store, closed at the end; a failure to close (a full disk fails that too) never
+    hides the error that ended the command."""
+    store = open_store(settings.store, kind=settings.store_kind, read_only=read_only)
+    try:
+        yield store
+    except BaseException:
+        with contextlib.suppress(KGError):
+            store.close()
+        raise
+    store.close()
+
+
+@contextlib.contextmanager
+def _reading(settings: Settings) -> Iterator[None]:
+    """Results are read lazily: a storage failure met on the way (pyoxigraph's RuntimeError,
+    "Corruption: ...") as StoreError naming the store."""
+    try:
+        yield
+    except RuntimeError as error:
+        raise StoreError(f"cannot read the store: {error}", source=settings.store) from None
+
+
+def _os_error(error: OSError, *, spooling: bool = False) -> str:
+    text = error.strerror or str(error)
+    if error.filename:
+        return f"{text}: {error.filename}"
+    if spooling and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"{text} (the spool folder is in TMPDIR: {tempfile.gettempdir()})"
+    return text
+
+
 def _print_skipped(report: IngestReport) -> None:
     if report.skipped:
         print(f"kg: skipped {len(report.skipped)} invalid record(s):", file=sys.stderr)
@@ -55,13 +92,17 @@ def _print_skipped(report: IngestReport) -> None:
 def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     paths = input_files([Path(p) for p in args.files])
-    store = open_store(settings.store, kind=settings.store_kind)
-    try:
-        report = ingest(store, paths, base_iri=settings.base_iri, format_name=args.format,
-                        skip_invalid=args.skip_invalid, progress=_progress(args),
-                        validator=args.validator)
-    finally:
-        store.close()
+    with _opened(settings) as store:
+        try:
+            report = ingest(store, paths, base_iri=settings.base_iri, format_name=args.format,
+                            skip_invalid=args.skip_invalid, progress=_progress(args),
+                            validator=args.validator, jobs=args.jobs)
+        except OSError as error:  # reading or spooling: the store is written as a StoreError
+            raise KGError(f"nothing was written: {_os_error(error, spooling=True)}",
+                          source=settings.store) from None
+        except BrokenProcessPool:
+            raise KGError("nothing was written: a worker process died (out of memory?)",
+                          source=settings.store) from None
     _print_skipped(report)
     print(f"ingested {report.papers} records from {report.files} file(s) "
           f"({report.quads} quads) into {settings.store}")
@@ -72,7 +113,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     paths = input_files([Path(p) for p in args.files])
     report = validate_files(paths, base_iri=settings.base_iri, format_name=args.format,
-                            progress=_progress(args), validator=args.validator)
+                            progress=_progress(args), validator=args.validator,
+                            jobs=args.jobs)
     print(f"{report.papers} records in {report.files} file(s) conform to the shapes "
           f"({report.quads} quads)")
     return EXIT_OK
@@ -88,9 +130,8 @@ def _read_query(text: str) -> str:
 
 def cmd_query(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    store = open_store(settings.store, kind=settings.store_kind, read_only=True)
     out = sys.stdout.buffer
-    try:
+    with _opened(settings, read_only=True) as store, _reading(settings):
         result = store.query(_read_query(args.query))
         if isinstance(result, QueryTriples):
             name = args.format or "turtle"
@@ -106,20 +147,15 @@ def cmd_query(args: argparse.Namespace) -> int:
             assert isinstance(result, QuerySolutions | QueryBoolean)
             result.serialize(out, RESULT_FORMATS[name])
         out.flush()
-    finally:
-        store.close()
     return EXIT_OK
 
 
 def cmd_dump(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    store = open_store(settings.store, kind=settings.store_kind, read_only=True)
-    try:
+    with _opened(settings, read_only=True) as store:
         output = Path(args.output) if args.output else None
         with dumps.open_output(output) as handle:
             count = dumps.dump(store, handle, dumps.DumpFormat(args.format))
-    finally:
-        store.close()
     if output is not None:
         print(f"wrote {count} statements to {output}", file=sys.stderr)
     return EXIT_OK
@@ -127,22 +163,16 @@ def cmd_dump(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    store = open_store(settings.store, kind=settings.store_kind)
-    try:
+    with _opened(settings) as store:
         count = dumps.load(store, Path(args.file), base_iri=settings.base_iri)
-    finally:
-        store.close()
     print(f"loaded {count} statements from {args.file} into {settings.store}")
     return EXIT_OK
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    store: Store = open_store(settings.store, kind=settings.store_kind, read_only=True)
-    try:
+    with _opened(settings, read_only=True) as store, _reading(settings):
         stats = collect(store)
-    finally:
-        store.close()
     if args.json:
         print(json.dumps(stats.as_dict(), indent=2))
     else:
@@ -170,8 +200,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.allow_load:
         limits["load_allow"] = tuple(args.allow_load)
     settings = dataclasses.replace(settings, **limits)  # type: ignore[arg-type]
+    _check_servable(settings.store)
     serve(settings, host=args.host, port=args.port, threads=args.threads)
     return EXIT_OK
+
+
+def _check_servable(location: str) -> None:
+    """Refuse at the start a store that cannot be opened (corrupt files, not a store), rather
+    than answer 503 to everything; the server creates a missing store, and one a writer has
+    now is fine (it serves snapshots)."""
+    path = Path(location)
+    if is_remote(location) or not path.is_dir() or writing(path):
+        return
+    with contextlib.suppress(StoreLocked):
+        EmbeddedStore(path, read_only=True).close()
 
 
 def cmd_release(args: argparse.Namespace) -> int:
@@ -179,13 +221,10 @@ def cmd_release(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     folder = Path(args.output or settings.releases)
-    store = open_store(settings.store, kind=settings.store_kind, read_only=True)
-    try:
+    with _opened(settings, read_only=True) as store:
         report = build_release(store, folder, base_iri=settings.base_iri,
                                license=args.license or settings.license,
                                engine=args.validator, progress=_progress(args))
-    finally:
-        store.close()
     print(f"released {report.quads} quads ({report.triples} triples, {report.graphs} graphs) "
           f"as {report.path}")
     if report.changes is not None:
@@ -210,11 +249,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from kg.release import restore_release
 
     settings = _settings(args)
-    store = open_store(settings.store, kind=settings.store_kind)
-    try:
+    with _opened(settings) as store:
         report = restore_release(Path(args.folder), store, replace=args.replace)
-    finally:
-        store.close()
     dropped = f"; dropped {report.dropped} other graph(s)" if report.dropped else ""
     print(f"restored {report.quads} quads in {report.graphs} graphs from {args.folder} into "
           f"{settings.store}{dropped}")
@@ -260,12 +296,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--validator", choices=["sparql", "pyshacl"], default="sparql",
                    help="SHACL engine: shapes compiled to SPARQL (fast, default) or pyshacl "
                         "(the reference; same verdicts)")
+    p.add_argument("--jobs", type=int, metavar="N",
+                   help="worker processes that read, map and validate (default: one per core; "
+                        "inputs under 4 MB are done in one process)")
     p.set_defaults(run=cmd_ingest)
 
     p = sub.add_parser("validate", parents=[common], help="map and validate; write nothing")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--format", choices=formats())
     p.add_argument("--validator", choices=["sparql", "pyshacl"], default="sparql")
+    p.add_argument("--jobs", type=int, metavar="N",
+                   help="worker processes that read, map and validate (default: one per core; "
+                        "inputs under 4 MB are done in one process)")
     p.set_defaults(run=cmd_validate)
 
     p = sub.add_parser("query", parents=[common], help="run a SPARQL query")
@@ -307,8 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the largest request body accepted (default: 256 MiB)")
     p.add_argument("--workers", type=int, metavar="N",
                    help="query worker processes (default: 2 per core, 2 to 8)")
-    p.add_argument("--threads", type=int, default=16, metavar="N",
-                   help="threads answering HTTP (default: 16)")
+    p.add_argument("--threads", type=int, default=64, metavar="N",
+                   help="threads answering HTTP, more than clients at once (default: 64)")
     p.set_defaults(run=cmd_serve)
 
     validator = argparse.ArgumentParser(add_help=False)
@@ -355,6 +397,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KGError as error:
         print(f"kg: error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as error:  # a file or folder that cannot be read or written (a full disk)
+        print(f"kg: error: {_os_error(error)}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
         print("kg: interrupted; the store is unchanged", file=sys.stderr)

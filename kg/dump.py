@@ -1,7 +1,8 @@
 """Deterministic dumps and their restore.
 
 A dump holds each distinct statement once, as canonical N-Triples/N-Quads lines sorted by
-code point (an external merge sort, so memory stays bounded), then written as N-Quads (named
+code point (an external merge sort, so memory stays bounded: the system's ``sort`` where there
+is one, else ``sorted_unique``), then written as N-Quads (named
 graphs kept) or as Turtle (all graphs merged). The same graph therefore always gives the same
 bytes, whatever the ingest order. No blank nodes exist in the data (see ``kg.iris``), so no
 labels need to be chosen. A ``.gz`` output is gzip with no name and a zero timestamp.
@@ -11,6 +12,9 @@ from __future__ import annotations
 
 import gzip
 import heapq
+import os
+import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -27,6 +31,8 @@ from kg.store import Graph, Store
 from kg.vocab import prefixes
 
 CHUNK_LINES = 500_000
+SORT_MEMORY = "256M"
+"""The system sort's buffer: beyond it, it spills sorted runs to disk (bounded memory)."""
 
 
 class DumpFormat(Enum):
@@ -70,34 +76,52 @@ def sorted_unique(lines: Iterator[bytes], folder: Path) -> Iterator[bytes]:
             previous = line
 
 
-def _store_lines(store: Store, fmt: DumpFormat, folder: Path) -> Iterator[bytes]:
-    """Canonical N-Quads (or N-Triples, graphs dropped) lines of every quad of ``store``."""
-    raw = folder / "raw"
-    with raw.open("wb") as handle:
-        store.dump_raw(handle, with_graphs=fmt is DumpFormat.NQUADS)
-    with raw.open("rb") as handle:
-        yield from handle
+def system_sort() -> str | None:
+    """The system's ``sort`` (coreutils), if any: it sorts at C speed, in parallel, on disk."""
+    return shutil.which("sort")
+
+
+def sort_file(raw: Path, folder: Path) -> Path:
+    """The lines of ``raw`` sorted by byte (UTF-8 byte order is code point order) without
+    duplicates, in a new file in ``folder``. The system's ``sort`` under the C locale gives the
+    same bytes as ``sorted_unique``, about ten times faster; that is the fallback. (``sort``
+    compares lines without their newline, Python with it: the same order, because canonical
+    N-Quads escape every character below U+0020.)"""
+    result = folder / f"{raw.name}.sorted"
+    tool = system_sort()
+    if tool is not None:
+        subprocess.run([tool, "-u", "-S", SORT_MEMORY, "-T", str(folder), "-o", str(result),
+                        str(raw)], env={**os.environ, "LC_ALL": "C"}, check=True)
+        return result
+    with raw.open("rb") as lines, result.open("wb") as handle:
+        handle.writelines(sorted_unique(iter(lines), folder))
+    return result
+
+
+def _count_lines(path: Path) -> int:
+    count = 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            count += block.count(b"\n")
+    return count
 
 
 def dump(store: Store, output: IO[bytes], fmt: DumpFormat) -> int:
     """Write the deterministic dump of ``store`` to ``output``; return the statement count."""
-    count = 0
     with tempfile.TemporaryDirectory(prefix="kg-dump-") as tmp:
         folder = Path(tmp)
-        lines = sorted_unique(_store_lines(store, fmt, folder), folder)
+        raw = folder / "raw"
+        with raw.open("wb") as handle:
+            store.dump_raw(handle, with_graphs=fmt is DumpFormat.NQUADS)
+        lines = sort_file(raw, folder)
+        raw.unlink()
         if fmt is DumpFormat.NQUADS:
-            for line in lines:
-                output.write(line)
-                count += 1
-            return count
-        sorted_nt = folder / "sorted.nt"
-        with sorted_nt.open("wb") as handle:
-            for line in lines:
-                handle.write(line)
-                count += 1
-        serialize(parse(path=str(sorted_nt), format=RdfFormat.N_TRIPLES), output,
-                  format=RdfFormat.TURTLE, prefixes=prefixes())
-    return count
+            with lines.open("rb") as handle:
+                shutil.copyfileobj(handle, output, 1 << 20)
+        else:
+            serialize(parse(path=str(lines), format=RdfFormat.N_TRIPLES), output,
+                      format=RdfFormat.TURTLE, prefixes=prefixes())
+        return _count_lines(lines)
 
 
 @contextmanager

@@ -17,7 +17,7 @@ stored resources with that ORCID are renamed to the ACL id IRI (and new ones fol
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from pyoxigraph import NamedNode, Quad, QuerySolutions
@@ -145,15 +145,62 @@ class Resolution:
         return renamed
 
 
-def resolve_papers(minter: IriMinter, records: list[tuple[str, Paper]], store: Store | None,
-                   excluded_graphs: set[str]) -> dict[str, str]:
-    """Renames that make every paper component one IRI. ``records`` pairs provisional IRIs with
-    the records of this ingest; stored papers in ``excluded_graphs`` (being replaced) are ignored.
+@dataclass(frozen=True)
+class PersonRef:
+    """What matching needs to know of one mention of a person (or organisation)."""
+
+    iri: str
+    name: str
+    orcid: str | None
+    acl_id: str | None
+
+    @classmethod
+    def of(cls, minter: IriMinter, person: Contributor) -> PersonRef:
+        return cls(minter.person(person), person.name, person.orcid, person.acl_id)
+
+
+def people_of(paper: Paper) -> Iterator[Contributor]:
+    """Every person and organisation the mapper writes for ``paper``, in the order it does."""
+    yield from paper.authors
+    volume = paper.volume
+    if volume is not None:
+        journal_only = volume.journal is not None and not (volume.volume_number
+                                                            or volume.issue_number)
+        if not journal_only:  # as kg.mapper.map_part_of
+            yield from volume.editors
+            if volume.publisher:
+                yield Contributor(name=volume.publisher, is_organization=True)
+        if volume.journal is not None and volume.journal.publisher:
+            yield Contributor(name=volume.journal.publisher, is_organization=True)
+    yield from paper.editors
+    if paper.publisher:
+        yield Contributor(name=paper.publisher, is_organization=True)
+
+
+@dataclass(frozen=True)
+class ResolvedMinter(IriMinter):
+    """An IriMinter that gives matched papers and people the IRI identity resolution chose."""
+
+    renames: Mapping[str, str] = field(default_factory=dict)
+
+    def paper(self, paper: Paper) -> str:
+        minted = super().paper(paper)
+        return self.renames.get(minted, minted)
+
+    def person(self, person: Contributor) -> str:
+        minted = super().person(person)
+        return self.renames.get(minted, minted)
+
+
+def resolve_papers(minter: IriMinter, records: Iterable[tuple[str, Iterable[str]]],
+                   store: Store | None, excluded_graphs: set[str]) -> dict[str, str]:
+    """Renames that make every paper component one IRI. ``records`` pairs the provisional IRIs
+    of this ingest's records with their keys (``paper_keys``); stored papers in
+    ``excluded_graphs`` (being replaced) are ignored.
     """
     links = _UnionFind()
     keys_of: dict[str, set[str]] = {}
-    for provisional, paper in records:
-        keys = paper_keys(paper)
+    for provisional, keys in records:
         keys_of.setdefault(provisional, set()).update(keys)
         for key in keys:
             links.union(f"iri:{provisional}", f"key:{key}")
@@ -181,17 +228,16 @@ def resolve_papers(minter: IriMinter, records: list[tuple[str, Paper]], store: S
     return renames
 
 
-def resolve_people(minter: IriMinter, people: Iterable[Contributor], store: Store | None,
+def resolve_people(people: Iterable[PersonRef], store: Store | None,
                    excluded_graphs: set[str]) -> dict[str, str]:
     """Renames that make people sharing an ORCID one resource (see the module's policy)."""
     by_orcid: dict[str, set[str]] = {}
     with_acl_id: set[str] = set()
     for person in people:
         if person.orcid:
-            iri = minter.person(person)
-            by_orcid.setdefault(person.orcid, set()).add(iri)
+            by_orcid.setdefault(person.orcid, set()).add(person.iri)
             if person.acl_id:
-                with_acl_id.add(iri)
+                with_acl_id.add(person.iri)
     if store is not None and by_orcid:
         values = " ".join(f"<{_ORCID}{orcid}>" for orcid in sorted(by_orcid))
         query = (f"SELECT DISTINCT ?person ?orcid ?acl WHERE {{ VALUES ?orcid {{ {values} }} "

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 _FOLD = str.maketrans({"ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
                        "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i", "þ": "th", "Þ": "TH"})
@@ -51,6 +52,7 @@ def _key(text: str) -> str:
     return "u" + hashlib.sha256(folded.encode("utf-8")).hexdigest()[:16]
 
 
+@lru_cache(maxsize=1 << 16)  # the same names recur on thousands of records
 def person_key(name: str) -> str:
     """The identity key of a person known only by ``name``."""
     return _key(name)

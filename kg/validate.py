@@ -143,3 +143,10 @@ def validate_graph(data: Graph, shapes: Graph | None = None) -> ValidationReport
 def validate_quads(quads: Iterable[Quad]) -> ValidationReport:
     """Validate the union of ``quads`` against ``shapes/``."""
     return validate_graph(to_rdflib(quads))
+
+
+def validate_triples(data: bytes) -> ValidationReport:
+    """Validate an N-Triples document against ``shapes/``."""
+    graph = Graph()
+    graph.parse(data=data, format="nt")
+    return validate_graph(graph)

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
-from pyoxigraph import DefaultGraph, Quad, QuerySolutions, Store
+from pyoxigraph import DefaultGraph, Quad, QuerySolutions, RdfFormat, Store
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
@@ -70,6 +70,10 @@ class Check:
     component: str
     message: str
     query: str
+    focus: str
+    """The focus nodes of the shape (a subquery binding ?this)."""
+    pattern: str
+    """Matches when ?this violates the constraint (binding ?value where one value does)."""
 
 
 class _Compiler:
@@ -263,7 +267,7 @@ class _Compiler:
                 iri = component if "://" in component else f"{_SH}{_COMPONENTS[component]}"
                 query = (f"{self.prefixes()}\n"
                          f"SELECT DISTINCT ?this ?value WHERE {{ {focus} {pattern} }}")
-                found.append(Check(shape, path, iri, message, query))
+                found.append(Check(shape, path, iri, message, query, focus, pattern))
         return found
 
 
@@ -300,3 +304,10 @@ def validate_quads(quads: Iterable[Quad]) -> ValidationReport:
     return validate_store(store)
 
 
+
+
+def validate_triples(data: bytes) -> ValidationReport:
+    """Validate an N-Triples document with the compiled checks (what ingest runs per batch)."""
+    store = Store()
+    store.bulk_load(data, format=RdfFormat.N_TRIPLES)
+    return validate_store(store)

@@ -147,11 +147,10 @@ def test_the_sparql_validator_agrees_with_pyshacl(path: Path) -> None:
 def fixture_quads() -> list[Quad]:
     papers = [*page_records(PAGES / "well-formed.txt"), *page_records(PAGES / "broken.txt"),
               FULL_RECORD]
-    quads = mapped(papers)
-    out = GraphWriter(GRAPH, quads)
+    out = GraphWriter(GRAPH)
     now = datetime.now(UTC)
     map_provenance(out, MINTER, PROVENANCE_SOURCE, "0.1.0", now, now)
-    return quads
+    return [*mapped(papers), *out.quads()]
 
 
 def test_mapped_fixtures_conform() -> None:

@@ -11,12 +11,13 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
 from kg import validate, validate_sparql
 from kg.errors import KGError
-from kg.ingest import read_source
+from kg.ingest import describe_file
 from kg.iris import IriMinter
 from kg.mapper import GraphWriter, map_provenance
 from kg.validate import ValidationReport
 from kg.vocab import DCTERMS, FOAF, KG, RDF, SDO, XSD
 from tests.conftest import BASE, EXAMPLE, SHARED_DATA, TEST_DATA
+from tests.mapping import file_quads
 
 Mutation = Callable[[list[Quad]], list[Quad]]
 
@@ -37,12 +38,10 @@ def assert_same_verdicts(quads: list[Quad]) -> ValidationReport:
 
 def example_quads() -> list[Quad]:
     minter = IriMinter(BASE)
-    source = read_source(EXAMPLE, None, minter)
-    quads = list({quad for record in source.records for quad in record.quads})
-    out = GraphWriter(source.graph, quads)
+    out = GraphWriter(minter.graph(EXAMPLE.name))
     moment = datetime(2026, 1, 1, tzinfo=UTC)
-    map_provenance(out, minter, source.file, "0.0.0", moment, moment)
-    return quads
+    map_provenance(out, minter, describe_file(EXAMPLE, "author-page"), "0.0.0", moment, moment)
+    return list({*file_quads(EXAMPLE, minter), *out.quads()})
 
 
 def node(value: str) -> NamedNode:
@@ -153,8 +152,7 @@ def test_same_verdicts_as_pyshacl_on_real_files(path: Path) -> None:
         pytest.skip(f"no importer for {path.name}")
     if format_name not in IMPORTERS:
         pytest.skip(f"no importer for {path.name}")
-    source = read_source(path, format_name, IriMinter(BASE))
-    assert_same_verdicts([q for record in source.records for q in record.quads])
+    assert_same_verdicts(file_quads(path, IriMinter(BASE), format_name))
 
 
 def test_every_shape_constraint_is_compiled() -> None:

@@ -14,7 +14,7 @@ from tempfile import TemporaryDirectory
 
 from pyoxigraph import RdfFormat, parse, serialize
 
-from kg.dump import sorted_unique
+from kg.dump import sort_file
 from kg.release.describe import DataStats, FileFacts
 from kg.release.gzipped import GzipOutput
 from kg.store import Store
@@ -42,8 +42,8 @@ def write_nquads(store: Store, target: Path, scratch: Path) -> Written:
     count = 0
     with TemporaryDirectory(dir=scratch) as tmp:
         raw = _raw(store, Path(tmp), with_graphs=True)
-        with raw.open("rb") as lines, output.open() as handle:
-            for line in sorted_unique(iter(lines), Path(tmp)):
+        with sort_file(raw, Path(tmp)).open("rb") as lines, output.open() as handle:
+            for line in lines:
                 handle.write(line)
                 count += 1
     assert output.facts is not None
@@ -57,14 +57,13 @@ def write_turtle(store: Store, target: Path, scratch: Path, stats: DataStats) ->
     count = 0
     with TemporaryDirectory(dir=scratch) as tmp:
         raw = _raw(store, Path(tmp), with_graphs=False)
-        merged = Path(tmp) / "sorted.nt"
-        with raw.open("rb") as lines, merged.open("wb") as handle:
-            for line in sorted_unique(iter(lines), Path(tmp)):
-                handle.write(line)
+        merged = sort_file(raw, Path(tmp))
+        raw.unlink()
+        with merged.open("rb") as lines:
+            for line in lines:
                 stats.add(line)
                 count += 1
         stats.close()
-        raw.unlink()
         with output.open() as handle:
             serialize(parse(path=str(merged), format=RdfFormat.N_TRIPLES), handle,
                       format=RdfFormat.TURTLE, prefixes=prefixes())

@@ -84,6 +84,7 @@ from kg.records import (
     Volume,
     VolumeKind,
 )
+from kg.sources.text import is_iri
 from kg.venues import venue_by_key, venue_for
 
 FORMAT = "acl-xml"
@@ -92,8 +93,11 @@ ANTHOLOGY = "https://aclanthology.org/"
 Element = Any  # lxml.etree._Element (lxml ships no type information)
 
 _HEAD = re.compile(
-    r"^\ufeff?\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*"
-    r"(<!DOCTYPE[^\[>]*(\[.*?\])?\s*>\s*)?(<!--.*?-->\s*)*<collection[\s>]", re.DOTALL)
+    r"^\ufeff?\s*+(?:<\?xml[^>]*+>\s*+)?"
+    r"(?:<!--(?:(?!-->).)*+-->\s*+|<!DOCTYPE[^\[>]*+(?:\[[^\]]*+\])?\s*+>\s*+)*+<collection[\s>]",
+    re.DOTALL)
+"""An XML declaration, comments and a DOCTYPE, then ``<collection``. Possessive (``*+``): a
+head of many comments must not make the match backtrack exponentially."""
 _COLLECTION_ID = re.compile(r"^(?P<year>[0-9]{4})\.(?P<venue>[a-z0-9]+)$|^[A-Z][0-9]{2}$")
 _ITEM_ID = re.compile(r"^[a-z0-9]+$")
 _NUMBER = re.compile(r"^[0-9]+$")
@@ -340,7 +344,7 @@ def _link(element: Element | None, problems: Problems, field_name: str, *, suffi
         problems.add(f"<{element.tag}> names no file", element, field_name)
         return None
     url = anthology_file(text.strip(), suffix, folder)
-    if not _IRI.match(url):
+    if not _IRI.match(url) or not is_iri(url):
         problems.add(f"not a usable file name or URL: {text!r}", element, field_name)
         return None
     return url
@@ -694,7 +698,7 @@ class _Reader:
         if docinfo.doctype or docinfo.internalDTD is not None:
             return self.error("a DOCTYPE declaration (DTD or entities) is not accepted in ACL "
                               "Anthology XML; entities are never expanded",
-                              _doctype_line(self.path), "doctype")
+                              _doctype_line(self.path) or element.sourceline, "doctype")
         if element.tag != "collection" or element.getparent() is not None:
             return self.not_a_collection(element.getroottree().getroot())
         collection_id = (element.get("id") or "").strip()
@@ -780,11 +784,15 @@ def _release(element: Element) -> None:
 
 
 def _doctype_line(path: Path) -> int | None:
-    """The line of the ``<!DOCTYPE`` (it precedes the root element, so the head holds it)."""
+    """The line of the ``<!DOCTYPE`` (it precedes the root element, so the head holds it),
+    in any of the encodings XML parsers detect from the first bytes."""
     with path.open("rb") as handle:
         head = handle.read(1 << 20)
-    at = head.find(b"<!DOCTYPE")
-    return head.count(b"\n", 0, at) + 1 if at >= 0 else None
+    for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
+        at = head.find("<!DOCTYPE".encode(codec))
+        if at >= 0:
+            return head.count("\n".encode(codec), 0, at) + 1
+    return None
 
 
 def read(path: Path, source: str) -> Iterator[Paper | SourceError]:
@@ -811,7 +819,7 @@ def read(path: Path, source: str) -> Iterator[Paper | SourceError]:
     except etree.XMLSyntaxError as error:
         yield from reader.results()
         yield SourceError(f"not well-formed XML: {error.msg}", source=source,
-                          line=error.lineno or None, field="xml")
+                          line=error.lineno or 1, field="xml")  # 0: an empty file
         return
     except OSError as error:
         yield SourceError(f"cannot read: {error.strerror or error}", source=source)

@@ -29,7 +29,7 @@ from pathlib import Path
 from kg.errors import SourceError
 from kg.names import clean_name
 from kg.records import Contributor, Location, Paper, PublicationDate, Volume
-from kg.sources.text import decode_utf8
+from kg.sources.text import decode_utf8, split_lines
 from kg.venues import event_for, venue_for
 
 FORMAT = "author-page"
@@ -37,6 +37,8 @@ _YEAR = re.compile(r"^(1[89]\d\d|2\d\d\d)$")
 _MARKER = re.compile(r"^pdf(\s+(bib|abs|video|poster|slides|software|data|code))*$")
 _VENUE_STARTS = ("Proceedings of", "Findings of", "Transactions of", "Journal of")
 _EMPHASIS = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+MAX_LINE_CHARS = 1 << 20
+"""The longest line read (1 Mi characters); an abstract is a few thousand."""
 
 
 @dataclass
@@ -61,6 +63,11 @@ def raw_records(lines: list[str], source: str) -> Iterator[RawRecord | SourceErr
     in_abstract = False
     seen_owner = False
     for number, text in enumerate(lines, start=1):
+        if len(text) > MAX_LINE_CHARS:
+            yield SourceError(f"a line of {len(text)} characters, longer than any line of an "
+                              "author page: is this an author page?", source=source,
+                              line=number, field="line")
+            continue
         stripped = text.strip()
         if not stripped:
             if current is not None and current.head:
@@ -166,11 +173,14 @@ def read(path: Path, source: str) -> Iterator[Paper | SourceError]:
     except SourceError as error:
         yield error
         return
-    for raw in raw_records(text.splitlines(), source):
+    lines = split_lines(text)
+    for raw in raw_records(lines, source):
         if isinstance(raw, SourceError):
             yield raw
             continue
         try:
             yield to_paper(raw, source)
         except SourceError as error:
+            if error.line is not None and error.line > len(lines):
+                error.line = len(lines)  # a line missing at the end: name the file's last line
             yield error

@@ -56,8 +56,8 @@ from kg.records import (
     Volume,
     VolumeKind,
 )
-from kg.sources.latex import clean_url, latex_to_paragraphs, latex_to_text
-from kg.sources.text import decode_utf8
+from kg.sources.latex import LatexError, clean_url, latex_to_paragraphs, latex_to_text
+from kg.sources.text import decode_utf8, is_iri
 from kg.venues import event_for, venue_for
 
 FORMAT = "bibtex"
@@ -430,7 +430,21 @@ class _Reader:
 
     def problem(self, name: str, message: str) -> None:
         found = self.fields.get(name)
-        self.problems.append((name, found.line if found else self.entry.line, message))
+        located = (name, found.line if found else self.entry.line, message)
+        if located not in self.problems:  # a field read twice is reported once
+            self.problems.append(located)
+
+    def problems_with(self, name: str) -> bool:
+        return any(problem[0] == name for problem in self.problems)
+
+    def plain(self, found: RawField, *, paragraphs: bool = False) -> str | None:
+        """A field as plain text (None when empty); TeX that cannot be read is a problem."""
+        try:
+            text = latex_to_paragraphs(found.value) if paragraphs else latex_to_text(found.value)
+        except LatexError as error:
+            self.problem(found.name, f"{found.name}: {error}")
+            return None
+        return text or None
 
     def raw(self, *names: str) -> RawField | None:
         """The first of ``names`` the entry has with a non-blank value."""
@@ -445,7 +459,7 @@ class _Reader:
         found = self.raw(*names)
         if found is None:
             return None
-        return latex_to_text(found.value) or None
+        return self.plain(found)
 
 
 def _is_group(name: str) -> bool:
@@ -489,6 +503,9 @@ def _people(reader: _Reader, name: str) -> tuple[tuple[Contributor, ...], bool]:
             person = _person(text)
         except InvalidNameError as error:
             reader.problem(name, f"{name}: cannot split the name {text!r} ({error.reason})")
+            continue
+        except LatexError as error:
+            reader.problem(name, f"{name}: {error}")
             continue
         if not person.name:
             reader.problem(name, f"{name}: an empty name")
@@ -559,7 +576,7 @@ def _doi(reader: _Reader) -> str | None:
 
 
 def _url(reader: _Reader, name: str, text: str) -> str | None:
-    if not _URL.match(text):
+    if not _URL.match(text) or not is_iri(text):
         reader.problem(name, f"{name}: not an http(s) or ftp URL: {text!r}")
         return None
     return text
@@ -578,12 +595,15 @@ def _links(reader: _Reader) -> tuple[str | None, str | None]:
         cleaned = clean_url(how.value)
         if _URL.match(cleaned) and ("\\url" in how.value or " " not in how.value.strip()):
             url = url or cleaned
-        elif text := latex_to_text(how.value):
+        elif text := reader.plain(how):
             notes.append(text)
     eprint = reader.text("eprint")
     archive = (reader.text("archiveprefix", "eprinttype") or "").lower()
     if url is None and eprint and archive in _ARXIV_PREFIXES:
         url = f"https://arxiv.org/abs/{eprint.removeprefix('arXiv:')}"
+        if not is_iri(url):
+            reader.problem("eprint", f"eprint: not an arXiv identifier: {eprint!r}")
+            url = None
     if note := reader.text("note"):
         notes.append(note)
     return url, "; ".join(notes) or None
@@ -675,6 +695,16 @@ def _container(reader: _Reader, kind: PaperKind, date: PublicationDate | None,
                    event=event_for(booktitle, year))
 
 
+def _crossref_key(found: RawField | None) -> str | None:
+    """The key a ``crossref`` field names (None when absent or not readable)."""
+    if found is None:
+        return None
+    try:
+        return latex_to_text(found.value)
+    except LatexError:
+        return None
+
+
 def to_paper(entry: RawEntry, parent: RawEntry | None, source: str) -> Paper:
     """Stage two: check one evaluated entry into a Paper; SourceError lists all its problems.
 
@@ -682,10 +712,11 @@ def to_paper(entry: RawEntry, parent: RawEntry | None, source: str) -> Paper:
     """
     reader = _Reader(entry, parent)
     if "crossref" in entry.fields and parent is None:
-        target = latex_to_text(entry.fields["crossref"].value)
-        reader.problem("crossref", f"crossref: no entry {target!r} in this file")
+        target = _crossref_key(entry.fields["crossref"])
+        reader.problem("crossref", f"crossref: no entry {target!r} in this file"
+                       if target is not None else "crossref: cannot read the key's TeX")
     title = reader.text("title")
-    if title is None:
+    if title is None and not reader.problems_with("title"):
         reader.problem("title", "the entry has no title")
     kind = _kind(reader)
     authors, complete = _people(reader, "author")
@@ -697,7 +728,7 @@ def to_paper(entry: RawEntry, parent: RawEntry | None, source: str) -> Paper:
         title=title or "", location=Location(source, entry.line), kind=kind, authors=authors,
         authors_complete=complete, date=date, volume=container, language=_language(reader),
         doi=_doi(reader), bibkey=entry.key, pages=_pages(reader), url=url, note=note,
-        abstract=(latex_to_paragraphs(abstract.value) or None) if abstract else None,
+        abstract=reader.plain(abstract, paragraphs=True) if abstract else None,
         number=reader.text("number") if kind is not PaperKind.JOURNAL_ARTICLE else None,
         edition=reader.text("edition"))
     if container is None:  # who published it, where, its editors: said of the record itself
@@ -736,8 +767,8 @@ def read(path: Path, source: str) -> Iterator[Paper | SourceError]:
             yield SourceError(f"duplicate key {item.key!r} (first used at line {first})",
                               source=source, line=item.line, record=item.key, field="key")
             continue
-        crossref = item.fields.get("crossref")
-        parent = by_key.get(latex_to_text(crossref.value).lower()) if crossref else None
+        crossref = _crossref_key(item.fields.get("crossref"))
+        parent = by_key.get(crossref.lower()) if crossref is not None else None
         try:
             paper = to_paper(item, parent if parent is not item else None, source)
         except SourceError as error:

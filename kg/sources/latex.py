@@ -11,14 +11,22 @@ silently dropped:
   none, its own name (``\\sys`` -> "\\sys") rather than vanishing;
 - ``%`` is a percent sign, not the start of a TeX comment (BibTeX has no comments inside values);
 - URLs inside ``\\url{...}`` are kept verbatim (``~`` and ``%`` in them are not TeX);
-- white space is collapsed to single spaces (a blank line separates paragraphs, where asked).
+- white space is collapsed to single spaces (a blank line separates paragraphs, where asked);
+- ``[`` and ``]`` are text, never optional arguments: pylatexenc's search for optional arguments
+  takes time exponential in their nesting (``\\cite[`` twenty times took minutes), and an
+  optional argument has no place in a bibliographic field.
+
+A value pylatexenc cannot convert (``\\verb`` without its text; nesting deeper than Python's
+recursion limit) raises :class:`LatexError`.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from functools import cache, lru_cache
+from itertools import islice
 from typing import Any
 
 from pylatexenc.latex2text import (
@@ -26,14 +34,13 @@ from pylatexenc.latex2text import (
     MacroTextSpec,
     get_default_latex_context_db,
 )
-from pylatexenc.latexwalker import LatexWalker
+from pylatexenc.latexwalker import LatexWalker, LatexWalkerError
 from pylatexenc.latexwalker import get_default_latex_context_db as default_walker_context
 from pylatexenc.macrospec import LatexContextDb
 
 _URL_COMMAND = re.compile(r"\\url\s*\{([^{}]*)\}")
 _HREF_COMMAND = re.compile(r"\\href\s*\{([^{}]*)\}\s*\{")
 _UNESCAPED_PERCENT = re.compile(r"(?<!\\)%")
-_PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 _SPACES = re.compile(r"\s+")
 _SOFT_HYPHEN = "\u00ad"
@@ -42,6 +49,16 @@ _TEX = re.compile(r"[\\{}$~%&#^_]|--|``|''|[!?]`")
 # In a URL or DOI field, TeX escapes of URL characters and protective braces.
 _URL_ESCAPES = re.compile(r"\\([_%&#~$])|\\textasciitilde(?:\{\})?|\\textunderscore(?:\{\})?|[{}]")
 _URL_ESCAPE_TEXT = {"\\textasciitilde": "~", "\\textunderscore": "_"}
+_PRIVATE_USE = range(0xE000, 0xF900)
+"""Placeholders are private-use characters the value does not hold."""
+
+# pylatexenc logs a warning for some malformed input; with no handler configured, Python would
+# print it on stderr (once per broken macro). The values are checked and reported instead.
+logging.getLogger("pylatexenc").addHandler(logging.NullHandler())
+
+
+class LatexError(ValueError):
+    """A value that pylatexenc cannot convert to text; the message says what failed."""
 
 
 def _unknown_macro(node: Any, l2tobj: LatexNodes2Text) -> str:
@@ -78,25 +95,39 @@ def _walker_context() -> LatexContextDb:
 
 
 def _decode(tex: str) -> str:
-    """TeX -> text, with URLs protected from TeX (placeholders survive the conversion)."""
+    """TeX -> text, with URLs and brackets protected from TeX (placeholders survive the
+    conversion). Raises LatexError."""
+    free = list(islice((chr(code) for code in _PRIVATE_USE if chr(code) not in tex), 4))
+    if len(free) < 4:
+        raise LatexError("the value holds every private-use character (U+E000-U+F8FF)")
+    url_open, url_close, bracket_open, bracket_close = free
     urls: list[str] = []
 
     def protect(match: re.Match[str]) -> str:
         urls.append(match.group(1).strip())
-        return f"\ue000{len(urls) - 1}\ue001"
+        return f"{url_open}{len(urls) - 1}{url_close}"
 
     tex = _URL_COMMAND.sub(protect, tex)
     tex = _HREF_COMMAND.sub("{", tex)  # \href{url}{text} -> text
     tex = _UNESCAPED_PERCENT.sub(r"\\%", tex)
-    nodes = LatexWalker(tex, latex_context=_walker_context(), tolerant_parsing=True)
-    text = _decoder().nodelist_to_text(nodes.get_latex_nodes()[0])
-    text = text.replace(_SOFT_HYPHEN, "")
-    return _PLACEHOLDER.sub(lambda match: urls[int(match.group(1))], text)
+    tex = tex.replace("[", bracket_open).replace("]", bracket_close)
+    try:
+        nodes = LatexWalker(tex, latex_context=_walker_context(), tolerant_parsing=True)
+        text = _decoder().nodelist_to_text(nodes.get_latex_nodes()[0])
+    except RecursionError:
+        raise LatexError("TeX nested too deeply to read") from None
+    except (LatexWalkerError, LookupError, TypeError, ValueError) as error:
+        # pylatexenc's own faults on malformed TeX (an IndexError for a bare \verb)
+        raise LatexError(f"cannot read the TeX ({type(error).__name__}: {error})") from None
+    text = text.replace(_SOFT_HYPHEN, "").replace(bracket_open, "[").replace(bracket_close, "]")
+    placeholder = re.compile(f"{url_open}(\\d+){url_close}")
+    return placeholder.sub(lambda match: urls[int(match.group(1))], text)
 
 
 @lru_cache(maxsize=8192)
 def latex_to_text(tex: str) -> str:
-    """One line of Unicode (NFC) text from a LaTeX value; white space collapsed.
+    """One line of Unicode (NFC) text from a LaTeX value; white space collapsed. Raises
+    LatexError.
 
     >>> latex_to_text(r'Andreas R{\\"u}ckl{\\'e} and {BEIR}: 10--20~\\% of {\\u a}')
     'Andreas Rücklé and BEIR: 10–20 % of ă'

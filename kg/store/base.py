@@ -7,12 +7,33 @@ so users never need to know which source file a triple came from.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import IO, Protocol, runtime_checkable
 
-from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryBoolean, QuerySolutions, QueryTriples
+from pyoxigraph import (
+    DefaultGraph,
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    parse,
+)
 
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples
 Graph = NamedNode | DefaultGraph
+
+
+class Replacement(Protocol):
+    """Where the new quads of a graph replacement go (``Store.replacing``)."""
+
+    def add(self, quads: Iterable[Quad]) -> None:
+        """Add quads."""
+
+    def add_file(self, path: Path) -> None:
+        """Add every quad of an N-Quads file (the fast path: the store's own parser reads it)."""
 
 
 @runtime_checkable
@@ -23,6 +44,10 @@ class Store(Protocol):
 
     def replace_graphs(self, graphs: Iterable[Graph], quads: Iterable[Quad]) -> None:
         """Atomically drop ``graphs`` and add ``quads`` (which may fill those graphs again)."""
+
+    def replacing(self, graphs: Iterable[Graph]) -> AbstractContextManager[Replacement]:
+        """Drop ``graphs`` and add what the ``with`` block adds, all or nothing: an exception in
+        the block leaves the store as it was."""
 
     def query(self, sparql: str) -> QueryResult:
         """Run a SPARQL query over the union default graph; raise QueryError if malformed."""
@@ -52,3 +77,24 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release the store (its lock, its connections)."""
+
+
+class DeferredReplacement:
+    """A Replacement that only collects: for backends that write everything in one go at the end
+    (``Store.replace_graphs``); files are parsed lazily, as that write streams them."""
+
+    def __init__(self) -> None:
+        self._parts: list[Iterable[Quad] | Path] = []
+
+    def add(self, quads: Iterable[Quad]) -> None:
+        self._parts.append(quads)
+
+    def add_file(self, path: Path) -> None:
+        self._parts.append(path)
+
+    def quads(self) -> Iterator[Quad]:
+        for part in self._parts:
+            if isinstance(part, Path):
+                yield from parse(path=str(part), format=RdfFormat.N_QUADS)
+            else:
+                yield from part

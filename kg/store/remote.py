@@ -78,7 +78,7 @@ import time
 import tomllib
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from itertools import islice
@@ -102,7 +102,7 @@ from pyoxigraph import (
 from pyoxigraph import Store as MemoryStore
 
 from kg.errors import ConfigError, QueryError, StoreError
-from kg.store.base import Graph, QueryResult
+from kg.store.base import DeferredReplacement, Graph, QueryResult, Replacement
 from kg.store.http import Credentials, HttpClient, Response
 
 STAGING_PREFIX = "urn:x-kg-staging:"
@@ -577,6 +577,13 @@ class RemoteStore:
                 self._post_data(self._graph_url(graph), data, NTRIPLES)
             else:
                 self.update(f"INSERT DATA {{ GRAPH {_iri(graph)} {{\n{data.decode()}}} }}")
+
+    @contextmanager
+    def replacing(self, graphs: Iterable[Graph]) -> Iterator[Replacement]:
+        """Collect what the block adds, then ``replace_graphs`` (one commit at the end)."""
+        deferred = DeferredReplacement()
+        yield deferred
+        self.replace_graphs(graphs, deferred.quads())
 
     def replace_graphs(self, graphs: Iterable[Graph], quads: Iterable[Quad]) -> None:
         """Drop ``graphs`` and add ``quads``: uploads first, then one update request commits.
