@@ -52,7 +52,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(StoreError, _store_error)
     app.after_request(_cors)
-    app.wsgi_app = AccessLog(app.wsgi_app)  # type: ignore[method-assign]
+    app.after_request(_no_sniffing)
+    app.wsgi_app = AccessLog(  # type: ignore[method-assign]
+        app.wsgi_app, secrets=[settings.update_token] if settings.update_token else [])
     return app
 
 
@@ -68,6 +70,13 @@ def _store_error(raised: StoreError) -> Response:
     """A store that cannot be read now (a write under way, files missing) is 503, not 500."""
     retry = {"Retry-After": "2"} if isinstance(raised, StoreLocked) else {}
     return error(503, f"the store cannot be read now: {raised.message}", retry)
+
+
+def _no_sniffing(response: Response) -> Response:
+    """Every answer is read as the media type it declares: a plain-text error that quotes the
+    request (``<script>`` in a query) is never sniffed into HTML."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _cors(response: Response) -> Response:

@@ -3,9 +3,9 @@
 ``?graph=IRI`` names a graph, ``?default`` the store's own default graph (not the union that
 queries see); without either, the request is about the whole dataset. Reads run in the query
 workers (time limit, bounded memory); writes need the update token, like SPARQL updates.
-An upload is parsed completely into a spool file before the store is touched, so a malformed
-payload (400) changes nothing; each write is one journaled, all-or-nothing replacement of the
-graphs it touches.
+An upload is parsed completely into a spool file (by a query worker, under the time limit)
+before the store is touched, so a malformed payload (400) changes nothing; each write is one
+journaled, all-or-nothing replacement of the graphs it touches.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from kg.web.negotiation import (
 )
 from kg.web.pool import DeadlineExceeded, WorkerLost
 from kg.web.protocol import ProtocolError, check_iri
-from kg.web.worker import DumpJob
+from kg.web.worker import DumpJob, ParseJob
 
 graph_store = Blueprint("graph_store", __name__)
 
@@ -90,8 +90,10 @@ def store() -> Response:
       for a graph that does not exist.
 
     Payloads: Turtle, N-Triples, RDF/XML, JSON-LD, N3, N-Quads, TriG (a graph target takes no
-    named graphs); another ``Content-Type`` is ``415``, an unparsable payload ``400``, one over
-    the size limit ``413``. Writes need the update token (``401``/``403`` otherwise).
+    named graphs); another ``Content-Type`` is ``415``, an unparsable payload ``400`` (so is one
+    that crashes the parser, or RDF/XML whose entities would blow up), one over the size limit
+    ``413``, one whose parsing outlasts the time limit ``503``. Writes need the update token
+    (``401``/``403`` otherwise).
     """
     try:
         found = target()
@@ -175,7 +177,7 @@ def _write(found: Target, *, replace: bool) -> Response:
     request.max_content_length = settings.max_body_bytes
     folder = Path(tempfile.mkdtemp(prefix="kg-upload-"))
     try:
-        payload = _spool_payload(folder, fmt, found)
+        payload = _spool_payload(folder, request.mimetype, found)
         with context.access().writer() as store:
             graphs = payload.graphs
             created = found.graph is not None and any(
@@ -203,38 +205,32 @@ class _Payload:
     graphs: list[Graph]
 
 
-def _spool_payload(folder: Path, fmt: RdfFormat, found: Target) -> _Payload:
-    """Copy the request body to ``folder`` and parse it into N-Quads there (in ``found``'s
-    graph when it names one). Raises ProtocolError 400 for a malformed payload."""
+def _spool_payload(folder: Path, media_type: str, found: Target) -> _Payload:
+    """Copy the request body to ``folder`` and have a query worker parse it into N-Quads there
+    (in ``found``'s graph when it names one). Raises ProtocolError 400 for a malformed payload
+    (or one that crashed the parser), 503 for one that took longer than the time limit."""
     raw = folder / "payload"
     with raw.open("wb") as handle:
         shutil.copyfileobj(request.stream, handle, CHUNK_BYTES)
-    into = found.term
-    base = found.graph or f"{context.settings().base_iri}graph/"
-    graphs: dict[str, Graph] = {}
     parsed = folder / "payload.nq"
-
-    def quads() -> Iterator[Quad]:
-        for quad in parse(path=raw, format=fmt, base_iri=base, rename_blank_nodes=True,
-                          without_named_graphs=into is not None):
-            if into is not None:
-                quad = Quad(quad.subject, quad.predicate, quad.object, into)
-            graph = quad.graph_name
-            if isinstance(graph, NamedNode | DefaultGraph):
-                graphs.setdefault(str(graph), graph)
-            else:
-                raise SyntaxError("blank nodes cannot name graphs in this store")
-            yield quad
-
+    settings = context.settings()
+    job = ParseJob(str(raw), str(parsed), media_type, found.graph,
+                   found.graph or f"{settings.base_iri}graph/")
     try:
-        with parsed.open("wb") as handle:
-            serialize(quads(), handle, RdfFormat.N_QUADS)
-    except (SyntaxError, ValueError) as error:
-        message = getattr(error, "msg", None) or str(error)
-        raise ProtocolError(400, f"the payload cannot be read as {fmt.name}: {message}") from None
-    if into is not None:
-        graphs = {str(into): into}
-    return _Payload(parsed, list(graphs.values()))
+        outcome = context.pool().run(job, time.monotonic() + settings.query_timeout)
+    except DeadlineExceeded:
+        raise ProtocolError(503, "parsing the payload took longer than the time limit "
+                                 f"({settings.query_timeout:g} s); nothing was changed") from None
+    except WorkerLost as lost:
+        if lost.crashed:
+            raise ProtocolError(400, "the payload cannot be read: the parser crashed on it "
+                                     "(nested too deeply?); nothing was changed") from None
+        raise ProtocolError(500, f"{lost}; try again") from None
+    if outcome.status != 200:
+        raise ProtocolError(outcome.status, outcome.message)
+    graphs: list[Graph] = [NamedNode(graph) if graph else DefaultGraph()
+                           for graph in outcome.graphs]
+    return _Payload(parsed, graphs)
 
 
 def _quads(store: Store, graph: Graph) -> Iterator[Quad]:

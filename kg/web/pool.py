@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import queue
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -40,7 +41,18 @@ class DeadlineExceeded(PoolError):
 
 
 class WorkerLost(PoolError):
-    """The worker died while running the job (out of memory, killed from outside)."""
+    """The worker died while running the job: ``crashed`` when the job itself crashed it (a
+    fatal signal such as SIGSEGV: the engine overflowed its stack on a deeply recursive query),
+    not when it was killed from outside (out of memory, an operator)."""
+
+    def __init__(self, message: str, *, crashed: bool = False) -> None:
+        super().__init__(message)
+        self.crashed = crashed
+
+
+#: Signals that end a worker that crashed by itself (rather than being killed).
+CRASH_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGILL,
+                           signal.SIGFPE})
 
 
 @dataclass(eq=False)
@@ -165,8 +177,12 @@ class WorkerPool:
                 raise DeadlineExceeded("the query ran past its time limit and was stopped")
             outcome: Outcome = worker.connection.recv()
         except (EOFError, OSError):
+            worker.process.join(timeout=1.0)  # to learn how it ended
+            code = worker.process.exitcode
             self._replace(worker)
-            raise WorkerLost("the query worker died while running the query") from None
+            crashed = code is not None and -code in CRASH_SIGNALS
+            raise WorkerLost("the query worker died while running the query",
+                             crashed=crashed) from None
         self._idle.put(worker)
         return outcome
 

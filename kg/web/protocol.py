@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from pyoxigraph import NamedNode
 
 from kg.config import Settings
+from kg.web.sparql_text import too_deep
 
 if TYPE_CHECKING:
     from flask import Request
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
 FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
+
+#: The deepest nesting of brackets (``{``, ``(``, ``[``) a query or update may have. The engine's
+#: parser recurses on every level, and a few thousand levels overflow its stack and crash the
+#: process; real queries nest a few levels.
+MAX_NESTING = 128
 
 #: SPARQL versions a request may name in the ``version`` parameter (SPARQL 1.2 Protocol).
 VERSIONS = ("1.0", "1.1", "1.2")
@@ -97,10 +103,14 @@ def _check_version(params: Sequence[Params]) -> None:
                                  f"understands {', '.join(VERSIONS)}")
 
 
-def _check_length(text: str, name: str, max_bytes: int) -> str:
+def _check_text(text: str, name: str, max_bytes: int) -> str:
     if len(text.encode("utf-8")) > max_bytes:
         raise ProtocolError(413, f"the {name} is longer than this server's limit of "
                                  f"{max_bytes} bytes")
+    depth = too_deep(text, MAX_NESTING)
+    if depth is not None:
+        raise ProtocolError(400, f"the {name} nests brackets {depth} levels deep; this server "
+                                 f"accepts at most {MAX_NESTING}")
     return text
 
 
@@ -183,7 +193,7 @@ def read_operation(kind: str | None, args: Params, form: Params, body: str | Non
 
 def _operation(kind: str, text: str, params: Sequence[Params], max_query_bytes: int,
                max_timeout: float) -> Operation:
-    _check_length(text, kind, max_query_bytes)
+    _check_text(text, kind, max_query_bytes)
     if kind == "update":
         return UpdateRequest(text, _iris(params, "using-graph-uri"),
                              _iris(params, "using-named-graph-uri"))

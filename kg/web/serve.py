@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from types import FrameType
 from typing import TextIO
 
@@ -12,8 +13,15 @@ from kg.config import Settings
 from kg.web import create_app
 from kg.web.pool import WorkerPool
 
-#: Threads answering HTTP; query work itself runs in the worker processes.
-DEFAULT_THREADS = 16
+#: Threads answering HTTP. Query work runs in the worker processes; a thread only waits for it,
+#: so there should be more threads than clients at once: a request waiting for a thread is not
+#: yet under the time limit, which counts from when a thread takes it.
+DEFAULT_THREADS = 64
+#: The stack of each HTTP thread: a fixed size (not the platform's default, which follows
+#: ``ulimit -s``), four times that of the workers' update trial runs
+#: (``kg.web.worker.CHECK_STACK_BYTES``), so that an update that passed its trial cannot
+#: overflow it when it runs here.
+THREAD_STACK_BYTES = 16 << 20
 
 
 def _log_access(stream: TextIO) -> None:
@@ -51,6 +59,7 @@ def serve(settings: Settings, *, host: str, port: int, threads: int = DEFAULT_TH
           f"  Graph Store:     {base}/store\n"
           f"  home: {base}/  health: {base}/health  VoID: {base}/.well-known/void",
           file=sys.stderr, flush=True)
+    threading.stack_size(THREAD_STACK_BYTES)
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="scholarly-kg",
                        max_request_body_size=settings.max_body_bytes,

@@ -23,6 +23,9 @@ sparql = Blueprint("sparql", __name__)
 #: Headers of a query result: the cap that applied, and whether it cut the result.
 LIMIT_HEADER = "KG-Result-Limit"
 TRUNCATED_HEADER = "KG-Result-Truncated"
+#: The answer to a query that crashed the worker evaluating it (the same query would again).
+CRASHED = ("the query engine crashed on this query (its worker process was replaced): "
+           "simplify it; long chains of operators or patterns overflow the engine's stack")
 
 
 @sparql.route("/sparql", methods=["GET", "POST"])
@@ -79,8 +82,10 @@ def run_query(operation: QueryRequest) -> Response:
     ``KG-Result-Truncated: true`` says that rows were left out (never silently). The query is
     stopped (its worker killed) at the time limit: ``503`` saying so, within the limit plus a
     fraction of a second. ``SERVICE`` to a target outside the allow-list is ``403``, before
-    anything runs. GET answers carry ``ETag`` and ``Last-Modified`` (from the store's version);
-    a matching ``If-None-Match`` (or, without it, ``If-Modified-Since``) gets ``304``. Small
+    anything runs. A query that crashes its worker (the engine's recursion overflows its stack
+    on long chains of operators or patterns) is ``400``; the worker is replaced. GET answers
+    carry ``ETag`` and ``Last-Modified`` (from the store's version); a matching
+    ``If-None-Match`` (or, without it, ``If-Modified-Since``) gets ``304``. Small
     results are kept in a result cache keyed by the store's version (never stale); a request
     with ``Cache-Control: no-cache`` runs the query again. Bodies are gzipped for clients that
     accept it (from 1 KiB).
@@ -116,6 +121,8 @@ def run_query(operation: QueryRequest) -> Response:
         except DeadlineExceeded as stopped:
             return responses.error(503, f"{stopped} (time limit: {operation.timeout:g} s)")
         except WorkerLost as lost:
+            if lost.crashed:
+                return responses.error(400, CRASHED)
             return responses.error(500, f"{lost}; try again")
         if outcome.status != 200:
             retry = {"Retry-After": "2"} if outcome.status == 503 else {}

@@ -5,7 +5,10 @@ server must know beforehand are read with a small tokenizer that agrees with the
 on what is *not* code (strings, IRIs, comments): the targets of ``SERVICE`` and ``LOAD`` (outbound
 requests), whether the query names its own dataset (``FROM``), whether it already ends with a
 ``LIMIT`` no larger than the result cap, and where the ``WHERE`` of each ``DELETE``/``INSERT``
-operation starts (to add the protocol's ``using-graph-uri``).
+operation starts (to add the protocol's ``using-graph-uri``), how deeply its brackets nest (the
+engine's parser recurses on each level and overflows its stack long before the length limit), and
+the update with ``SILENT`` on every graph operation (for a trial run that must reach every
+operation: ``kg.web.worker.UpdateCheck``).
 
 A misreading can only make the server stricter (refuse an outbound request that was not one,
 count rows that a LIMIT already bounded), never let a refused request through: a ``SERVICE``
@@ -19,6 +22,10 @@ clause needs a ``{`` after its target, and ``{`` ends every token this module sk
 10
 >>> add_using('DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }', ['http://g/1'], [])
 'DELETE { ?s ?p ?o } USING <http://g/1> WHERE { ?s ?p ?o }'
+>>> nesting('SELECT * { { ?s ?p ?o FILTER ((?o > 1)) } }  # "((((("')
+4
+>>> too_deep('ASK { FILTER (' + '(' * 500 + '1' + ')' * 500 + ') }', 128)
+502
 """
 
 from __future__ import annotations
@@ -26,26 +33,34 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from urllib.parse import urljoin
 
 _PN_CHARS = r"A-Za-z0-9_\-\u00B7\u00C0-\uFFFF"
+# The kinds of token that are not code (comments, IRIs, strings) or cannot hold brackets.
+_NOT_CODE = {
+    "comment": r"\#[^\n\r]*",
+    "iri": r"""<[^<>"{}|^`\\\x00-\x20]*>""",
+    "string": "|".join([
+        r"""'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''""",
+        r'"""(?:(?:"|"")?(?:[^"\\]|\\.))*"""',
+        r"""'(?:[^'\\\n\r]|\\.)*'""",
+        r'"(?:[^"\\\n\r]|\\.)*"',
+    ]),
+    "var": rf"[?$][{_PN_CHARS}]+",
+    "pname": rf"(?:[A-Za-z\u00C0-\uFFFF][{_PN_CHARS}.]*)?:(?:[{_PN_CHARS}.:%]|\\.)*",
+}
 _TOKEN = re.compile(
-    rf"""
-    (?P<ws>\s+)
-  | (?P<comment>\#[^\n\r]*)
-  | (?P<iri><[^<>"{{}}|^`\\\x00-\x20]*>)
-  | (?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
-             |\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
-             |'(?:[^'\\\n\r]|\\.)*'
-             |"(?:[^"\\\n\r]|\\.)*")
-  | (?P<var>[?$][{_PN_CHARS}]+)
-  | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][{_PN_CHARS}.]*)?:(?:[{_PN_CHARS}.:%]|\\.)*)
+    r"(?P<ws>\s+)"
+    + "".join(f"|(?P<{kind}>{pattern})" for kind, pattern in _NOT_CODE.items())
+    + r"""
   | (?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<other>.)
     """,
     re.VERBOSE | re.DOTALL,
 )
+_SKIPPABLE = re.compile("|".join(_NOT_CODE.values()), re.VERBOSE | re.DOTALL)
 _SKIPPED = {"ws", "comment"}
 
 
@@ -87,8 +102,19 @@ def _prologue(found: Sequence[Token]) -> tuple[str | None, dict[str, str]]:
     return base, prefixes
 
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
 def _resolve(iri: str, base: str | None) -> str:
-    return urljoin(base, iri) if base else iri
+    """``iri`` resolved against ``base`` as RFC 3986 does it: an IRI with a scheme is absolute
+    whatever the base (``urljoin`` would take ``http:host/`` under an ``http`` base as a path).
+
+    >>> _resolve("http:127.0.0.1:1/", "http://allowed.example/"), _resolve("//h/", "http://b/")
+    ('http:127.0.0.1:1/', 'http://h/')
+    """
+    if not base or _SCHEME.match(iri):
+        return iri
+    return urljoin(base, iri)
 
 
 def outbound_targets(text: str, keyword: str) -> list[str]:
@@ -187,4 +213,56 @@ def add_using(text: str, using: Sequence[str], using_named: Sequence[str]) -> st
         previous = token
     for position in reversed(inserts):
         text = f"{text[:position]}{clauses} {text[position:]}"
+    return text
+
+
+_OPENING, _CLOSING = "{([", "})]"
+
+
+_DEPTH_STEP = {**dict.fromkeys(_OPENING, 1), **dict.fromkeys(_CLOSING, -1)}
+_NOT_BRACKETS = re.compile(r"[^{}()\[\]]+")
+
+
+def nesting(text: str) -> int:
+    """How deeply ``{``, ``(`` and ``[`` nest in ``text`` (brackets in strings, IRIs, comments
+    and names not counted). Done with regular expressions rather than token by token, since it
+    runs on every query that holds many brackets.
+
+    >>> nesting('ASK { FILTER (?x = "(((") }'), nesting(')) ((((')
+    (2, 4)
+    """
+    code = _NOT_BRACKETS.sub("", _SKIPPABLE.sub(" ", text))
+    levels = list(accumulate(map(_DEPTH_STEP.__getitem__, code), initial=0))
+    # Closing brackets without their opening ones count as levels too (such a text is
+    # malformed anyway), which spares a running minimum.
+    return max(levels) - min(levels)
+
+
+def too_deep(text: str, limit: int) -> int | None:
+    """The nesting depth of ``text`` when it is over ``limit``, else None (without reading the
+    text token by token when it has too few brackets to nest that deep)."""
+    if sum(text.count(bracket) for bracket in _OPENING) <= limit:
+        return None
+    depth = nesting(text)
+    return depth if depth > limit else None
+
+
+#: Graph management operations, which fail on a graph that does not exist unless ``SILENT``.
+_GRAPH_OPERATIONS = ("LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY")
+
+
+def silenced(text: str) -> str:
+    """``text`` with ``SILENT`` after every graph management keyword that lacks it.
+
+    >>> silenced('DROP GRAPH <http://g/1> ; CLEAR SILENT DEFAULT ; COPY <http://a/> TO <http://b/>')
+    'DROP SILENT GRAPH <http://g/1> ; CLEAR SILENT DEFAULT ; COPY SILENT <http://a/> TO <http://b/>'
+    """
+    if not _mentions(text, *_GRAPH_OPERATIONS):
+        return text
+    found = list(tokens(text))
+    inserts = [token.end for index, token in enumerate(found)
+               if token.is_word(*_GRAPH_OPERATIONS)
+               and not (index + 1 < len(found) and found[index + 1].is_word("SILENT"))]
+    for position in reversed(inserts):
+        text = f"{text[:position]} SILENT{text[position:]}"
     return text

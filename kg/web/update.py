@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, Response, request
 
 from kg.errors import QueryError, StoreError, StoreLocked
 from kg.web import auth, context, protocol, responses
+from kg.web.pool import DeadlineExceeded, WorkerLost
 from kg.web.protocol import ProtocolError, UpdateRequest
 from kg.web.sparql_text import add_using, allowed, names_update_dataset, outbound_targets
+from kg.web.worker import UpdateCheck
 
 update = Blueprint("update", __name__)
 
@@ -38,7 +42,9 @@ def run_update(operation: UpdateRequest) -> Response:
     that queries see): name graphs with ``GRAPH`` or ``USING``. A syntax error, or an operation
     that cannot apply (``CLEAR GRAPH`` of a graph that does not exist, without ``SILENT``):
     ``400``, and nothing is changed; the store locked by another writer for more than 2 s:
-    ``503`` with ``Retry-After``.
+    ``503`` with ``Retry-After``. Before it runs here, the update has a trial run on an empty
+    store in a query worker (``kg.web.worker.UpdateCheck``): one that crashes the engine there is
+    ``400``, one that outlasts the time limit there ``503``.
     """
     settings = context.settings()
     refused = auth.refusal(settings, request.headers.get("Authorization"))
@@ -57,6 +63,9 @@ def run_update(operation: UpdateRequest) -> Response:
             return responses.error(400, "using-graph-uri and using-named-graph-uri cannot be "
                                         "combined with USING, USING NAMED or WITH in the update")
         text = add_using(text, operation.using, operation.using_named)
+    refused = _trial(text)
+    if refused is not None:
+        return refused
     try:
         with context.access().writer() as store:
             store.update(text)
@@ -71,3 +80,22 @@ def run_update(operation: UpdateRequest) -> Response:
         return responses.error(500, f"the update failed: {error}")
     context.cache().clear()
     return Response(status=204)
+
+
+def _trial(text: str) -> Response | None:
+    """Refuse an update that crashes or outlasts a trial run in a query worker (where a crash
+    costs one worker, not this server process); None when it may run here."""
+    settings = context.settings()
+    try:
+        context.pool().run(UpdateCheck(text), time.monotonic() + settings.query_timeout)
+    except DeadlineExceeded:
+        return responses.error(503, "the update was not run: its trial run in a query worker "
+                                    "did not finish within the time limit "
+                                    f"({settings.query_timeout:g} s)")
+    except WorkerLost as lost:
+        if lost.crashed:
+            return responses.error(400, "the query engine crashed on this update in a trial "
+                                        "run, so it was not run: simplify it; long chains of "
+                                        "operators or patterns overflow the engine's stack")
+        return responses.error(500, f"{lost}; try again")
+    return None

@@ -1,4 +1,5 @@
-"""A query worker: a process that answers read jobs from its own read-only store snapshot.
+"""A query worker: a process that answers read jobs from its own read-only store snapshot (and
+trial runs of updates, ``UpdateCheck``, on an empty store of its own).
 
 pyoxigraph cannot cancel a running query, so queries run here, where the server can stop them
 by killing the process (``kg.web.pool``). A worker reopens its snapshot when the store's
@@ -19,23 +20,30 @@ from __future__ import annotations
 
 import contextlib
 import io
+import mmap
 import os
+import re
 import signal
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, cast
 
 from pyoxigraph import (
+    DefaultGraph,
     NamedNode,
+    Quad,
     QuadParser,
     QueryBoolean,
     QueryResultsFormat,
     QuerySolutions,
     QueryTriples,
     RdfFormat,
+    Store,
     parse,
     parse_query_results,
     serialize,
@@ -51,7 +59,9 @@ from kg.web.negotiation import (
     SOLUTION_TYPES,
     SOLUTIONS,
     negotiate,
+    upload_format,
 )
+from kg.web.sparql_text import silenced
 
 
 @dataclass(frozen=True)
@@ -94,9 +104,52 @@ class Outcome:
     #: For SELECT, CONSTRUCT and DESCRIBE: whether rows beyond the cap were left out.
     truncated: bool | None = None
     message: str = ""
+    #: For a ParseJob: the graphs the payload fills (an IRI, or ``""`` for the default graph).
+    graphs: tuple[str, ...] = ()
 
 
-Job = QueryJob | DumpJob
+@dataclass(frozen=True)
+class UpdateCheck:
+    """A trial run of a SPARQL update on an empty in-memory store, before the server runs it on
+    the real one in its own process.
+
+    The engine evaluates some updates (long chains of patterns or operators) by recursion deep
+    enough to overflow its stack, which kills the process it runs in. Here that costs one worker,
+    and the update is refused; the trial runs in a thread with a stack of ``CHECK_STACK_BYTES``,
+    a quarter of the server's HTTP threads' (``kg.web.serve``), so an update that passes it has
+    room to spare there. Graph operations are made ``SILENT`` so that one failing on the empty
+    store (``DROP GRAPH`` of a graph it lacks) does not end the trial before the operations
+    after it. (A ``LOAD`` or ``SERVICE`` whose target is on the server's allow-list is called by
+    the trial too: the others never reach it.)
+    """
+
+    sparql: str
+
+
+#: The stack of the thread that runs an ``UpdateCheck``.
+CHECK_STACK_BYTES = 4 << 20
+
+
+@dataclass(frozen=True)
+class ParseJob:
+    """A Graph Store upload: the file ``source``, of the upload type ``media_type``, parsed into
+    N-Quads written to ``target``, into ``graph`` (an IRI, or ``""`` for the default graph) or,
+    when None, into the graphs the payload names; relative IRIs resolve against ``base_iri``.
+
+    Parsed here rather than in the server: the parsers recurse on nested JSON-LD objects and
+    triple terms deeply enough to crash the process that runs them, some nestings take them
+    minutes, and XML entities can expand a small payload to gigabytes. Here a crash costs one
+    worker and the time limit holds; RDF/XML entities are checked first (``entity_expansion``).
+    """
+
+    source: str
+    target: str
+    media_type: str
+    graph: str | None
+    base_iri: str
+
+
+Job = QueryJob | DumpJob | UpdateCheck | ParseJob
 
 
 def generation_of(location: str) -> str:
@@ -274,6 +327,10 @@ class Worker:
 
     def run(self, job: Job) -> Outcome:
         """The outcome of ``job``; never raises (a failure is an outcome with its status)."""
+        if isinstance(job, UpdateCheck):
+            return check_update(job)
+        if isinstance(job, ParseJob):
+            return parse_upload(job)
         try:
             try:
                 return self._run(job, self.snapshot.store())
@@ -289,7 +346,7 @@ class Worker:
             # Raised by pyoxigraph while evaluating (a SERVICE that failed, an I/O error).
             return Outcome(500, message=f"the query failed: {error}")
 
-    def _run(self, job: Job, store: EmbeddedStore) -> Outcome:
+    def _run(self, job: QueryJob | DumpJob, store: EmbeddedStore) -> Outcome:
         if isinstance(job, DumpJob):
             return self._dump(job, store)
         return self._query(job, store)
@@ -376,6 +433,90 @@ class Worker:
             spool.discard()
             raise
         return self._done(spool, job.media_type, None)
+
+
+def check_update(job: UpdateCheck) -> Outcome:
+    """``200`` when the trial run of ``job``'s update ended (with an error or not: the real run
+    reports errors), after running it in a thread with a stack of ``CHECK_STACK_BYTES``."""
+    errors: list[BaseException] = []
+
+    def trial() -> None:
+        try:
+            Store().update(silenced(job.sparql))
+        except (SyntaxError, ValueError, RuntimeError, OSError) as error:
+            errors.append(error)
+
+    previous = threading.stack_size(CHECK_STACK_BYTES)
+    try:
+        thread = threading.Thread(target=trial, name="kg-update-check")
+        thread.start()
+    finally:
+        threading.stack_size(previous)
+    thread.join()
+    return Outcome(200, message=str(errors[0]) if errors else "")
+
+
+#: The most bytes the entity references of an RDF/XML upload may expand to (the XML parser
+#: expands them in memory, and a few hundred bytes of nested entities expand to gigabytes).
+MAX_ENTITY_EXPANSION = 16 << 20
+_ENTITY = re.compile(rb"""<!ENTITY\s+([^\s%"'>]+)\s+(?:"([^"]*)"|'([^']*)')""")
+
+
+def entity_expansion(path: str) -> str | None:
+    """Why the entities an XML file declares may not be expanded, or None when they may: an
+    entity that refers to others (the "billion laughs"), or references to them that would
+    expand to more than ``MAX_ENTITY_EXPANSION`` bytes."""
+    if os.path.getsize(path) == 0:
+        return None
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        values = {name: double or single for name, double, single in _ENTITY.findall(data)}
+        if any(b"&" in value or b"%" in value for value in values.values()):
+            return "an entity refers to other entities"
+        total = 0
+        for name, value in values.items():
+            for _ in re.finditer(b"&" + re.escape(name) + b";", data):
+                total += len(value)
+                if total > MAX_ENTITY_EXPANSION:
+                    return f"its entity references expand to more than {MAX_ENTITY_EXPANSION} bytes"
+    return None
+
+
+def parse_upload(job: ParseJob) -> Outcome:
+    """``200`` with the graphs filled when ``job``'s payload parsed; ``400`` saying where it
+    cannot be read otherwise (or why its XML entities are not expanded)."""
+    fmt = upload_format(job.media_type)
+    if fmt is None:
+        return Outcome(415, message=f"cannot read {job.media_type!r}")
+    if fmt == RdfFormat.RDF_XML:
+        refused = entity_expansion(job.source)
+        if refused is not None:
+            return Outcome(400, message=f"the payload's XML entities are not expanded: {refused}")
+    into: Graph | None = None
+    if job.graph is not None:
+        into = NamedNode(job.graph) if job.graph else DefaultGraph()
+    graphs: dict[str, None] = {}
+
+    def quads() -> Iterator[Quad]:
+        for quad in parse(path=job.source, format=fmt, base_iri=job.base_iri,
+                          rename_blank_nodes=True, without_named_graphs=into is not None):
+            if into is not None:
+                quad = Quad(quad.subject, quad.predicate, quad.object, into)
+            graph = quad.graph_name
+            if isinstance(graph, NamedNode):
+                graphs.setdefault(graph.value)
+            elif isinstance(graph, DefaultGraph):
+                graphs.setdefault("")
+            else:
+                raise SyntaxError("blank nodes cannot name graphs in this store")
+            yield quad
+
+    try:
+        with open(job.target, "wb") as handle:
+            serialize(quads(), handle, RdfFormat.N_QUADS)
+    except (SyntaxError, ValueError) as error:
+        message = getattr(error, "msg", None) or str(error)
+        return Outcome(400, message=f"the payload cannot be read as {fmt.name}: {message}")
+    return Outcome(200, graphs=tuple(graphs) if job.graph is None else (job.graph,))
 
 
 def _io(sink: Spool | LineCap) -> IO[bytes]:
