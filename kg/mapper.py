@@ -131,10 +131,13 @@ class GraphWriter:
     slowest stage of an ingest; the store's native parser reads these lines at millions a second.
     """
 
-    def __init__(self, graph: str | NamedNode, names: Mapping[str, str] | None = None) -> None:
+    def __init__(self, graph: str | NamedNode, names: Mapping[str, str] | None = None,
+                 memo: dict[object, tuple[Term, list[str]]] | None = None) -> None:
         self.graph = graph if isinstance(graph, str) else graph.value
         self.names = names or {}
         """The name each person is known by in this graph (see ``map_person``)."""
+        self.memo = memo
+        """Lines of volumes already mapped, shared by the writers of one batch."""
         self.suffix = f" {resource(self.graph)} .\n"
         self.lines: list[str] = []
 
@@ -280,10 +283,23 @@ def map_issue(out: GraphWriter, minter: IriMinter, node: Term, volume: Volume) -
 
 
 def map_part_of(out: GraphWriter, minter: IriMinter, volume: Volume, language: str) -> Term:
-    """What a record is part of: its volume, or its journal when no volume or issue is named."""
+    """What a record is part of: its volume, or its journal when no volume or issue is named.
+
+    Every paper of a volume repeats it: writers sharing a ``memo`` map it once (the same
+    record, minter and names always give the same lines)."""
+    key = (volume, language)
+    if out.memo is not None and key in out.memo:
+        node, lines = out.memo[key]
+        out.lines.extend(lines)
+        return node
+    start = len(out.lines)
     if volume.journal is not None and not (volume.volume_number or volume.issue_number):
-        return map_journal(out, minter, volume.journal)
-    return map_volume(out, minter, volume, language)
+        node = map_journal(out, minter, volume.journal)
+    else:
+        node = map_volume(out, minter, volume, language)
+    if out.memo is not None:
+        out.memo[key] = (node, out.lines[start:])
+    return node
 
 
 def map_publication_details(out: GraphWriter, minter: IriMinter, node: Term,

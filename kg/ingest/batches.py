@@ -113,8 +113,9 @@ def run_batch(task: BatchTask) -> BatchResult:
     minter = ResolvedMinter(task.base_iri, task.renames)
     excluded = tuple(f"<{node}>" for node in sorted(task.excluded))
     mapped: list[_Mapped] = []
+    memo: dict[object, tuple[str, list[str]]] = {}
     for paper in _records(task):
-        out = GraphWriter(task.graph, task.names)
+        out = GraphWriter(task.graph, task.names, memo)
         try:
             node = map_paper(out, minter, paper)
         except ValueError as error:
