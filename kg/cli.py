@@ -97,7 +97,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             report = ingest(store, paths, base_iri=settings.base_iri, format_name=args.format,
                             skip_invalid=args.skip_invalid, progress=_progress(args),
                             validator=args.validator, jobs=args.jobs)
-        except OSError as error:  # reading or spooling: the store is written as a StoreError
+        except OSError as error:  # reading or spooling (the store's failures are StoreError)
             raise KGError(f"nothing was written: {_os_error(error, spooling=True)}",
                           source=settings.store) from None
         except BrokenProcessPool:
@@ -210,8 +210,8 @@ def _check_servable(location: str) -> None:
     than answer 503 to everything; the server creates a missing store, and one a writer has
     now is fine (it serves snapshots)."""
     path = Path(location)
-    if is_remote(location) or not path.is_dir() or writing(path):
-        return
+    if is_remote(location) or not (path / "CURRENT").exists() or writing(path):
+        return  # the server's own open creates it, refuses it, or rolls a killed write back
     with contextlib.suppress(StoreLocked):
         EmbeddedStore(path, read_only=True).close()
 

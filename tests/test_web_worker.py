@@ -279,3 +279,25 @@ class TestWritesUnderWay:
                 {"n": {"type": "literal", "value": "name 0"}}]
         finally:
             app.extensions["kg_pool"].close()
+
+
+def test_a_snapshot_rolls_back_the_journal_of_a_killed_writer(tmp_path: Path) -> None:
+    # A writer killed mid-write leaves kg-journal/; a snapshot opened later (a worker replaced
+    # after a runaway query) must roll it back and open, not wait on it forever.
+    from kg.store.embedded import JOURNAL, writing
+    from kg.web.worker import Snapshot
+
+    store = EmbeddedStore(tmp_path / "store")
+    store.replace_graphs([G1, G2], list(quads()))
+    store.close()
+    journal = tmp_path / "store" / JOURNAL
+    journal.mkdir()
+    (journal / "backup.nq").write_bytes(b"")
+    (journal / "graphs.json").write_text(json.dumps(["http://example.org/none"]), "utf-8")
+    assert writing(tmp_path / "store")
+    snapshot = Snapshot(str(tmp_path / "store")).store()
+    try:
+        assert not writing(tmp_path / "store")
+        assert snapshot.quad_count() == len(list(quads()))
+    finally:
+        snapshot.close()

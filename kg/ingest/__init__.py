@@ -274,7 +274,14 @@ def _executor(jobs: int) -> Iterator[Executor | None]:
 def _spool() -> Iterator[Path]:
     # The spool holds the whole input once as records and once as N-Quads: TMPDIR chooses the disk.
     with tempfile.TemporaryDirectory(prefix="kg-ingest-") as folder:
-        yield Path(folder)
+        try:
+            yield Path(folder)
+        except OSError as error:  # in this process or a worker: a full or unwritable TMPDIR
+            if not str(error.filename or "").startswith(folder):
+                raise
+            raise KGError(f"cannot write the ingest's spool in {Path(folder).parent} (set "
+                          f"TMPDIR to a disk with room): {error.strerror}; nothing was written"
+                          ) from None
 
 
 def default_jobs() -> int:

@@ -137,6 +137,7 @@ class EmbeddedStore:
             if backup.stat().st_size:
                 self._store.bulk_load(path=str(backup), format=RdfFormat.N_QUADS)
             self._store.flush()
+            manifest.unlink()  # first: a journal without it is discarded
             shutil.rmtree(self._journal)
 
     def _journaled_graphs(self, manifest: Path) -> list[Graph]:
@@ -194,7 +195,8 @@ class EmbeddedStore:
             try:
                 self._recover()
             except StoreError as failed:
-                first = raised.message if isinstance(raised, KGError) else str(raised)
+                first = (raised.message if isinstance(raised, KGError)
+                         else str(raised) or type(raised).__name__)
                 raise StoreError(f"{first}; then {failed.message}", source=self.location) from None
             raise
         self._commit()
