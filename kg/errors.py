@@ -62,6 +62,16 @@ class StoreLocked(StoreError):
     """Another process writes the store (RocksDB's lock): try again when it is done."""
 
 
+class UpstreamError(StoreError):
+    """A remote store's SPARQL server cannot be reached, broke the connection, or failed
+    (answered 5xx, refused kg's credentials, cut a result). The web service answers 502 Bad
+    Gateway, as a reverse proxy does when the server behind it fails."""
+
+
+class UpstreamTimeout(UpstreamError):
+    """A remote store's SPARQL server did not answer in time (the web service answers 504)."""
+
+
 class QueryError(KGError):
     """A SPARQL query or update is malformed or refused."""
 

@@ -87,6 +87,11 @@ def _wait_for_http(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
                        f"{_log_tail(log)}")
 
 
+def stop(server: Server) -> None:
+    """Stop ``server`` now (its context stops it again harmlessly)."""
+    _stop(server.process)
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
@@ -109,14 +114,16 @@ def oxigraph_binary() -> str:
 
 
 @contextmanager
-def oxigraph_server(folder: Path) -> Iterator[Server]:
-    """``oxigraph serve`` on a free port, with its data in ``folder``."""
+def oxigraph_server(folder: Path, *, timeout_s: int | None = None) -> Iterator[Server]:
+    """``oxigraph serve`` on a free port, with its data in ``folder`` (and, given
+    ``timeout_s``, its own time limit for queries: ``--timeout-s``)."""
     port = free_port()
     log = folder / "oxigraph.log"
+    limit = ["--timeout-s", str(timeout_s)] if timeout_s is not None else []
     with log.open("wb") as output:
         process = subprocess.Popen(
             [oxigraph_binary(), "serve", "--location", str(folder / "data"),
-             "--bind", f"127.0.0.1:{port}"],
+             "--bind", f"127.0.0.1:{port}", *limit],
             stdout=output, stderr=subprocess.STDOUT, cwd=folder)
     url = f"http://127.0.0.1:{port}/"
     try:

@@ -243,15 +243,23 @@ class TestWritesUnderWay:
         (copy / "kg-journal" / "graphs.json").write_text("[]", "utf-8")
         assert len(rows(worker.run(job(NAMES)))) == ROWS + 2
 
-    def test_a_new_snapshot_waits_for_the_write(self, copy: Path, tmp_path: Path) -> None:
+    def test_a_new_snapshot_waits_for_the_write(self, copy: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+        from pyoxigraph import Store as OxStore
+
+        from kg.store import embedded
+
         (copy / "kg-journal").mkdir()
         (copy / "kg-journal" / "graphs.json").write_text("[]", "utf-8")
+        writer = OxStore(str(copy))  # a live writer holds the lock (a dead one is rolled back)
+        monkeypatch.setattr(embedded, "WRITE_WAIT", 0.3)
         worker = Worker(str(copy), tmp_path, 4096)
         worker.snapshot.WRITE_WAIT = 0.3
         outcome = worker.run(job(NAMES))
         assert outcome.status == 503
         assert "a write to the store is under way" in outcome.message
         (copy / "kg-journal" / "graphs.json").unlink()
+        del writer
         assert len(rows(worker.run(job(NAMES)))) == ROWS + 2
 
     def test_the_server_recovers_a_killed_writer(self, copy: Path) -> None:

@@ -27,7 +27,7 @@ from email.message import Message
 from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import urlsplit
 
-from kg.errors import StoreError
+from kg.errors import StoreError, UpstreamError, UpstreamTimeout
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -164,10 +164,14 @@ class Response(io.RawIOBase):
     def readinto(self, buffer: WriteableBuffer) -> int:
         try:
             count = self._raw.readinto(buffer)
+        except TimeoutError:
+            self._discard()
+            raise UpstreamTimeout("the server stopped sending its answer for longer than "
+                                  f"{self._client.timeout:g} s", source=self.url) from None
         except (OSError, http.client.HTTPException) as error:
             self._discard()
-            raise StoreError(f"the connection broke while reading the answer: {error}",
-                             source=self.url) from None
+            raise UpstreamError(f"the connection broke while reading the answer: {error}",
+                                source=self.url) from None
         if count == 0 or self._raw.isclosed():
             self._finish()
         return count
@@ -227,7 +231,9 @@ class HttpClient:
                headers: Mapping[str, str] | None = None) -> Response:
         """Send a request and return the answer with its body unread (any status).
 
-        Raises StoreError when the server cannot be reached or the connection breaks.
+        Raises UpstreamError when the server cannot be reached or the connection breaks
+        (UpstreamTimeout when it does not answer within ``timeout`` seconds), StoreError for a
+        URL that is not http(s).
         """
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -260,10 +266,15 @@ class HttpClient:
                 connection.close()
                 if reused:  # the server closed an idle connection: try a fresh one
                     continue
-                raise StoreError("the server closed the connection", source=url) from None
+                raise UpstreamError("the server closed the connection", source=url) from None
+            except TimeoutError:
+                connection.close()
+                raise UpstreamTimeout(f"the SPARQL server did not answer within "
+                                      f"{self.timeout:g} s", source=url) from None
             except (OSError, http.client.HTTPException) as error:
                 connection.close()
-                raise StoreError(f"cannot reach the SPARQL server: {error}", source=url) from None
+                raise UpstreamError(f"cannot reach the SPARQL server: {error}",
+                                    source=url) from None
             return Response(self, key, connection, raw, url)
 
     def request(self, method: str, url: str, *, body: bytes | None = None,

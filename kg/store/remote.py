@@ -101,7 +101,7 @@ from pyoxigraph import (
 )
 from pyoxigraph import Store as MemoryStore
 
-from kg.errors import ConfigError, QueryError, StoreError
+from kg.errors import ConfigError, QueryError, StoreError, UpstreamError, UpstreamTimeout
 from kg.store.base import DeferredReplacement, Graph, QueryResult, Replacement
 from kg.store.http import Credentials, HttpClient, Response
 
@@ -144,6 +144,10 @@ class Dialect:
     """Sent with every Graph Store upload (Oxigraph: ``no_transaction``, its bulk loader)."""
     dataset_upload: bool = False
     """Whether N-Quads of several graphs may be POSTed to the Graph Store URL at once."""
+    timeout_param: str | None = None
+    """The query parameter that asks the server to stop a query after this many milliseconds
+    (Virtuoso: ``timeout``; what it then sends is partial, marked ``X-SQL-State: S1TAT``, and
+    refused); None: the server's own configured limit applies (Oxigraph: ``--timeout-s``)."""
 
 
 DIALECTS: Mapping[ServerKind, Dialect] = {
@@ -156,7 +160,8 @@ DIALECTS: Mapping[ServerKind, Dialect] = {
         endpoints=("sparql", "sparql", "sparql-graph-crud"),
         auth_endpoints=("sparql-auth", "sparql-auth", "sparql-graph-crud-auth"),
         system_graphs=frozenset({"http://www.openlinksw.com/schemas/virtrdf#",
-                                 "http://www.w3.org/ns/ldp#", "http://www.w3.org/2002/07/owl#"})),
+                                 "http://www.w3.org/ns/ldp#", "http://www.w3.org/2002/07/owl#"}),
+        timeout_param="timeout"),
     ServerKind.GENERIC: Dialect(endpoints=("", "", None), auth_endpoints=("", "", None)),
 }
 
@@ -365,7 +370,7 @@ class RemoteStore:
 
     def _check(self, response: Response, what: str) -> Response:
         """``response`` when it succeeded; else raise QueryError (refused as malformed) or
-        StoreError (everything else), with the server's message."""
+        UpstreamError (everything else), with the server's message."""
         if 200 <= response.status < 300:
             return response
         message = response.text()
@@ -374,9 +379,9 @@ class RemoteStore:
         if response.status == 400:
             raise QueryError(f"the server refused the {what}: {detail}", field=what)
         if response.status in (401, 403):
-            raise StoreError(f"the server does not allow this {what} (credentials or grants "
-                             f"missing): {detail}", source=response.url)
-        raise StoreError(f"the {what} failed on the server: {detail}", source=response.url)
+            raise UpstreamError(f"the server does not allow this {what} (credentials or "
+                                f"grants missing): {detail}", source=response.url)
+        raise UpstreamError(f"the {what} failed on the server: {detail}", source=response.url)
 
     def _graph_url(self, graph: NamedNode) -> str:
         assert self.config.graph_store_url is not None
@@ -387,13 +392,18 @@ class RemoteStore:
 
     def query(self, sparql: str, *, union: bool = True,
               default_graph: list[Graph] | None = None,
-              named_graphs: list[NamedNode] | None = None) -> QueryResult:
+              named_graphs: list[NamedNode] | None = None,
+              timeout: float | None = None) -> QueryResult:
         """Run a query over the union default graph, as the embedded store does.
 
         ``union=False``: over the server's own default graph or the query's FROM (Virtuoso
         always ranges over every graph when a query has no FROM). ``default_graph`` and
         ``named_graphs`` are sent as the protocol's ``default-graph-uri`` / ``named-graph-uri``.
-        Raises QueryError when the server refuses the query as malformed, StoreError otherwise.
+        ``timeout`` (seconds) asks the server to stop the query then, where its protocol has a
+        way to (``Dialect.timeout_param``). Raises QueryError when the server refuses the query
+        as malformed, UpstreamError (a StoreError) when it cannot be reached or fails, and
+        UpstreamTimeout when it stopped the query at a time limit (a partial answer is never
+        returned).
         """
         form = query_form(sparql)
         dialect = self.config.dialect
@@ -409,15 +419,21 @@ class RemoteStore:
                 fields.append(("default-graph-uri", _EMPTY_GRAPH))
         elif union:
             fields += dialect.query_params
+        if timeout is not None and dialect.timeout_param:
+            fields.append((dialect.timeout_param, str(max(int(timeout * 1000), 1))))
         response = self._check(self._post_form(self.config.query_url, fields, accept), "query")
+        if response.headers.get("X-SQL-State") == "S1TAT":  # Virtuoso's "anytime" cut
+            response.close()
+            raise UpstreamTimeout("the server stopped the query at its time limit",
+                                  source=response.url)
         media_type = response.media_type
         results_format = QueryResultsFormat.from_media_type(media_type)
         if results_format is not None:
             cut = response.headers.get("X-SPARQL-MaxRows")
             if cut:
                 response.close()
-                raise StoreError(f"the server cut the result at {cut} rows (Virtuoso: raise "
-                                 "[SPARQL] ResultSetMaxRows)", source=response.url)
+                raise UpstreamError(f"the server cut the result at {cut} rows (Virtuoso: raise "
+                                    "[SPARQL] ResultSetMaxRows)", source=response.url)
             result = parse_query_results(response.stream(), results_format)
             if form == "ASK" and isinstance(result, QuerySolutions):
                 return _as_boolean(result)
@@ -425,8 +441,8 @@ class RemoteStore:
         rdf_format = RdfFormat.from_media_type(media_type)
         if rdf_format is None:
             response.close()
-            raise StoreError(f"the server answered with {media_type or 'no media type'}, "
-                             "neither SPARQL results nor RDF", source=response.url)
+            raise UpstreamError(f"the server answered with {media_type or 'no media type'}, "
+                                "neither SPARQL results nor RDF", source=response.url)
         graph = MemoryStore()
         graph.load(response.stream(), rdf_format)
         return graph.query("CONSTRUCT WHERE { ?s ?p ?o }")
@@ -503,10 +519,10 @@ class RemoteStore:
                 count += 1
                 yield quad
         if expected is not None and count != expected:
-            raise StoreError(f"the server returned {count} of the {expected} triples of "
-                             f"<{graph.value}>: it cuts results (Virtuoso: raise [SPARQL] "
-                             "ResultSetMaxRows) or the graph changed while being read",
-                             source=self.location)
+            raise UpstreamError(f"the server returned {count} of the {expected} triples of "
+                                f"<{graph.value}>: it cuts results (Virtuoso: raise [SPARQL] "
+                                "ResultSetMaxRows) or the graph changed while being read",
+                                source=self.location)
 
     def quads(self, graph: Graph | None = None) -> Iterator[Quad]:
         if isinstance(graph, DefaultGraph):
@@ -714,7 +730,7 @@ def _serialize(terms: list[Quad] | list[Triple], rdf_format: RdfFormat) -> bytes
 def _as_boolean(result: QuerySolutions) -> QueryBoolean:
     """A Virtuoso ASK answer (one row binding ``__ASK_RETVAL`` to 1 or 0) as a boolean."""
     if [variable.value for variable in result.variables] != [_ASK_VARIABLE]:
-        raise StoreError("the server answered an ASK query with solutions, not a boolean")
+        raise UpstreamError("the server answered an ASK query with solutions, not a boolean")
     rows = list(result)
     value = rows[0][_ASK_VARIABLE] if rows else None
     truth = value is not None and value.value in ("1", "true")

@@ -5,7 +5,9 @@
 description, ``/.well-known/void``), ``health`` (``/health``) and ``home`` (``/``). Queries and
 Graph Store reads run in a pool of worker processes (``kg.web.pool``) started with the first of
 them; the server process reads through refreshed read-only snapshots and opens the store for
-writing only for the length of a write (``kg.web.stores``).
+writing only for the length of a write (``kg.web.stores``). The store may also be a remote
+SPARQL server (``--store http://...``): the workers then forward queries to it, and this server
+keeps its own limits, pages and safety in front of it.
 """
 
 from __future__ import annotations
@@ -14,17 +16,25 @@ from flask import Flask, Response
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from kg.config import Settings
-from kg.errors import StoreError, StoreLocked
+from kg.errors import StoreError, StoreLocked, UpstreamError
 from kg.store import Store
 from kg.web.access_log import AccessLog
 from kg.web.pool import WorkerPool
-from kg.web.responses import ALLOWED_HEADERS, EXPOSED_HEADERS, ResultCache, error
-from kg.web.stores import StoreAccess
+from kg.web.responses import (
+    ALLOWED_HEADERS,
+    EXPOSED_HEADERS,
+    ResultCache,
+    error,
+    upstream_error,
+)
+from kg.web.stores import open_access
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
     """Build the Flask app for ``settings`` (from the environment when not given) over the store
-    at ``settings.store``, or over ``store`` when given (which it then reads and writes)."""
+    at ``settings.store`` (a folder, or a remote store: an ``http(s)://`` URL or a ``.toml``
+    file), or over ``store`` when given (which it then reads and writes). Raises ConfigError
+    for an unusable remote store configuration."""
     from kg.web.description import FactsCache, description
     from kg.web.graph_store import graph_store
     from kg.web.health import health
@@ -35,15 +45,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from kg.web.update import update
 
     settings = settings or Settings.from_env()
-    location = store.location if store is not None else settings.store
     app = Flask(__name__)
     app.config["KG_SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["MAX_FORM_MEMORY_SIZE"] = 3 * settings.max_query_bytes + 65536
-    access = StoreAccess(location, store)
+    access = open_access(settings, store)
     access.ensure_exists()
     app.extensions["kg_access"] = access
-    app.extensions["kg_pool"] = WorkerPool(location, settings.query_workers)
+    app.extensions["kg_pool"] = WorkerPool(access.worker_source, settings.query_workers)
     app.extensions["kg_cache"] = ResultCache()
     app.extensions["kg_facts"] = FactsCache()
     for blueprint in (sparql, update, graph_store, description, health, pages,
@@ -51,6 +60,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(StoreError, _store_error)
+    app.register_error_handler(UpstreamError, upstream_error)
     app.after_request(_cors)
     app.after_request(_no_sniffing)
     app.wsgi_app = AccessLog(  # type: ignore[method-assign]

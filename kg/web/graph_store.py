@@ -22,7 +22,7 @@ from pathlib import Path
 from flask import Blueprint, Response, request, url_for
 from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, parse, serialize
 
-from kg.errors import StoreError, StoreLocked
+from kg.errors import StoreError, StoreLocked, UpstreamError
 from kg.store import Store
 from kg.store.base import Graph
 from kg.web import auth, context, responses
@@ -93,7 +93,9 @@ def store() -> Response:
     named graphs); another ``Content-Type`` is ``415``, an unparsable payload ``400`` (so is one
     that crashes the parser, or RDF/XML whose entities would blow up), one over the size limit
     ``413``, one whose parsing outlasts the time limit ``503``. Writes need the update token
-    (``401``/``403`` otherwise).
+    (``401``/``403`` otherwise). Over a remote store, which keeps every triple in a named graph,
+    a write to ``?default`` is ``400``; a server behind this one that cannot be reached or fails
+    is ``502`` (``504`` when it does not answer in time).
     """
     try:
         found = target()
@@ -104,6 +106,9 @@ def store() -> Response:
     refused_write = auth.refusal(context.settings(), request.headers.get("Authorization"))
     if refused_write is not None:
         return refused_write
+    if found.graph == "" and context.access().remote:
+        return responses.error(400, "this server's store is a remote SPARQL server, where "
+                                    "every triple is in a named graph: write to ?graph=IRI")
     try:
         if request.method == "DELETE":
             return _delete(found)
@@ -113,6 +118,8 @@ def store() -> Response:
     except StoreLocked:
         return responses.error(503, "another process is writing the store; try again shortly",
                                {"Retry-After": "2"})
+    except UpstreamError as error:
+        return responses.upstream_error(error)
     except StoreError as error:
         return responses.error(500, f"the write failed: {error}")
 

@@ -237,7 +237,7 @@ def not_found(iri: str) -> Response:
 def _stats(store: Store) -> Stats:
     """The dataset counts, computed once per store generation (they scan the store)."""
     cache: dict[tuple[int, str], Stats] = current_app.extensions.setdefault("kg_page_stats", {})
-    key = (id(store), store.generation())
+    key = (id(store), context.access().generation())
     if key not in cache:
         cache.clear()
         cache[key] = collect(store)

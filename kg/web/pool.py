@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from kg.web.worker import Job, Outcome, serve
+from kg.web.worker import Job, Outcome, RemoteSource, serve
 
 logger = logging.getLogger("kg.web")
 
@@ -63,9 +63,11 @@ class _Worker:
 
 
 class WorkerPool:
-    """``size`` worker processes answering jobs over the store at ``location``."""
+    """``size`` worker processes answering jobs over the store at ``location`` (a folder, or a
+    remote store)."""
 
-    def __init__(self, location: str, size: int, *, inline_bytes: int = INLINE_BYTES) -> None:
+    def __init__(self, location: str | RemoteSource, size: int, *,
+                 inline_bytes: int = INLINE_BYTES) -> None:
         self.location = location
         self.size = size
         self.inline_bytes = inline_bytes

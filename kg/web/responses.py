@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import os
 import zlib
 from collections import OrderedDict
@@ -23,8 +24,11 @@ from typing import IO
 
 from flask import Request, Response
 
+from kg.errors import UpstreamError, UpstreamTimeout
 from kg.web.negotiation import content_type
 from kg.web.worker import Outcome
+
+logger = logging.getLogger("kg.web")
 
 #: Bodies smaller than this are not worth compressing.
 GZIP_MIN_BYTES = 1024
@@ -40,6 +44,18 @@ def error(status: int, message: str, headers: Mapping[str, str] | None = None) -
     """A plain-text error: one line that says what is wrong."""
     return Response(message.rstrip("\n") + "\n", status=status, headers=dict(headers or {}),
                     content_type=content_type("text/plain"))
+
+
+def upstream_error(raised: UpstreamError) -> Response:
+    """A remote store's server that cannot be reached or failed: ``502 Bad Gateway``, or ``504
+    Gateway Timeout`` when it did not answer in time, as a reverse proxy answers. The message
+    says what failed but not where (the server's address stays out of answers; the log has it).
+    """
+    logger.warning("the remote store failed: %s", raised)
+    if isinstance(raised, UpstreamTimeout):
+        return error(504, f"the SPARQL server behind this one did not answer in time: "
+                          f"{raised.message}")
+    return error(502, f"the SPARQL server behind this one failed: {raised.message}")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import sys
 import threading
 from types import FrameType
 from typing import TextIO
+from urllib.parse import urlsplit, urlunsplit
 
 from kg.config import Settings
 from kg.web import create_app
@@ -33,6 +34,19 @@ def _log_access(stream: TextIO) -> None:
     logger.propagate = False
 
 
+def shown(location: str) -> str:
+    """``location`` as it may be printed: a URL without its password.
+
+    >>> shown("http://kg:secret@127.0.0.1:8890/")
+    'http://kg:***@127.0.0.1:8890/'
+    """
+    parts = urlsplit(location)
+    if parts.scheme not in ("http", "https") or parts.password is None:
+        return location
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
 def _stop(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)  # runs the clean-up: the workers stop, the spool folder goes
 
@@ -53,7 +67,7 @@ def serve(settings: Settings, *, host: str, port: int, threads: int = DEFAULT_TH
     signal.signal(signal.SIGTERM, _stop)
     base = f"http://{host}:{port}"
     mode = "read-write with the update token" if settings.writable else "read-only"
-    print(f"kg: serving {settings.store} ({mode}; {pool.size} query workers, "
+    print(f"kg: serving {shown(settings.store)} ({mode}; {pool.size} query workers, "
           f"{settings.query_timeout:g} s per query, {settings.result_limit or 'no'} rows cap)\n"
           f"  SPARQL endpoint: {base}/sparql\n"
           f"  Graph Store:     {base}/store\n"

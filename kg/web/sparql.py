@@ -115,7 +115,8 @@ def run_query(operation: QueryRequest) -> Response:
     if outcome is None:
         limit = trailing_limit(text) if cap else None
         job = QueryJob(text, union, operation.default_graphs, operation.named_graphs, accept,
-                       operation.override, cap, bounded=limit is not None and limit <= cap)
+                       operation.override, cap, bounded=limit is not None and limit <= cap,
+                       timeout=operation.timeout)
         try:
             outcome = context.pool().run(job, time.monotonic() + operation.timeout)
         except DeadlineExceeded as stopped:

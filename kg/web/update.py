@@ -7,7 +7,7 @@ import time
 
 from flask import Blueprint, Response, request
 
-from kg.errors import QueryError, StoreError, StoreLocked
+from kg.errors import QueryError, StoreError, StoreLocked, UpstreamError
 from kg.web import auth, context, protocol, responses
 from kg.web.pool import DeadlineExceeded, WorkerLost
 from kg.web.protocol import ProtocolError, UpdateRequest
@@ -42,8 +42,10 @@ def run_update(operation: UpdateRequest) -> Response:
     that queries see): name graphs with ``GRAPH`` or ``USING``. A syntax error, or an operation
     that cannot apply (``CLEAR GRAPH`` of a graph that does not exist, without ``SILENT``):
     ``400``, and nothing is changed; the store locked by another writer for more than 2 s:
-    ``503`` with ``Retry-After``. Before it runs here, the update has a trial run on an empty
-    store in a query worker (``kg.web.worker.UpdateCheck``): one that crashes the engine there is
+    ``503`` with ``Retry-After``; a remote store's server that cannot be reached or fails:
+    ``502`` (``504`` when it does not answer in time). Before it runs here (or is sent to a
+    remote store), the update has a trial run on an empty store in a query worker
+    (``kg.web.worker.UpdateCheck``): one that is not SPARQL 1.1 or crashes the engine there is
     ``400``, one that outlasts the time limit there ``503``.
     """
     settings = context.settings()
@@ -76,6 +78,8 @@ def run_update(operation: UpdateRequest) -> Response:
     except StoreLocked:
         return responses.error(503, "another process is writing the store; try again shortly",
                                {"Retry-After": "2"})
+    except UpstreamError as error:
+        return responses.upstream_error(error)
     except (StoreError, OSError) as error:
         return responses.error(500, f"the update failed: {error}")
     context.cache().clear()
@@ -87,7 +91,7 @@ def _trial(text: str) -> Response | None:
     costs one worker, not this server process); None when it may run here."""
     settings = context.settings()
     try:
-        context.pool().run(UpdateCheck(text), time.monotonic() + settings.query_timeout)
+        outcome = context.pool().run(UpdateCheck(text), time.monotonic() + settings.query_timeout)
     except DeadlineExceeded:
         return responses.error(503, "the update was not run: its trial run in a query worker "
                                     "did not finish within the time limit "
@@ -98,4 +102,6 @@ def _trial(text: str) -> Response | None:
                                         "run, so it was not run: simplify it; long chains of "
                                         "operators or patterns overflow the engine's stack")
         return responses.error(500, f"{lost}; try again")
+    if outcome.status != 200:  # a syntax error: nothing is run (nor sent to a remote store)
+        return responses.error(outcome.status, outcome.message)
     return None

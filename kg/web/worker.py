@@ -8,6 +8,12 @@ answers with the serialized bytes, written by pyoxigraph's own writers: in memor
 ``inline_bytes``, beyond that in a file of its spool folder that the server streams to the client
 (so a slow client never holds a worker, and no process holds a large result in memory).
 
+Over a remote store (``RemoteWorker``), a worker forwards each query to the SPARQL server
+through ``kg.store.RemoteStore`` and writes the answer the same way, so the time limit, the cap
+and the formats are this server's whatever the server behind it does. The query is parsed here
+first (pyoxigraph, over an empty store): only SPARQL 1.1 is forwarded, and a syntax error gets
+the same ``400`` as over the embedded store.
+
 The result cap: rows (SELECT) or triples (CONSTRUCT, DESCRIBE) beyond ``cap`` are not sent, and
 the outcome says so (``truncated``) before any byte goes out. To count without building terms in
 Python, results are first written as TSV or N-Triples (one line per row or triple, with any line
@@ -28,7 +34,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, cast
@@ -49,9 +55,10 @@ from pyoxigraph import (
     serialize,
 )
 
-from kg.errors import QueryError, StoreError, StoreLocked
-from kg.store.base import Graph
+from kg.errors import QueryError, StoreError, StoreLocked, UpstreamError, UpstreamTimeout
+from kg.store.base import Graph, QueryResult
 from kg.store.embedded import GENERATION, EmbeddedStore, writing
+from kg.store.remote import RemoteConfig, RemoteStore, remote_config
 from kg.web.negotiation import (
     DATASET_TYPES,
     GRAPH_TYPES,
@@ -61,7 +68,7 @@ from kg.web.negotiation import (
     negotiate,
     upload_format,
 )
-from kg.web.sparql_text import silenced
+from kg.web.sparql_text import Token, silenced, tokens
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,9 @@ class QueryJob:
     cap: int
     #: The text ends with ``LIMIT n`` where ``n <= cap`` (a SELECT then needs no counting).
     bounded: bool
+    #: The time limit in seconds (0: none); the pool enforces it, and a remote store's server
+    #: that can be told to stop a query is told to stop it shortly after (``RemoteWorker``).
+    timeout: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -120,7 +130,9 @@ class UpdateCheck:
     room to spare there. Graph operations are made ``SILENT`` so that one failing on the empty
     store (``DROP GRAPH`` of a graph it lacks) does not end the trial before the operations
     after it. (A ``LOAD`` or ``SERVICE`` whose target is on the server's allow-list is called by
-    the trial too: the others never reach it.)
+    the trial too: the others never reach it.) A syntax error ends the check with ``400`` and
+    the parser's message: the update is not run, nor sent to a remote store (which might accept
+    its own dialect, such as Virtuoso's ``DEFINE`` pragmas).
     """
 
     sparql: str
@@ -212,11 +224,12 @@ class Snapshot:
             return self._store
         deadline = time.monotonic() + self.WRITE_WAIT
         while True:
-            if not writing(self.location):
-                store = self._open()
-                if not writing(self.location) and self.watch.token() == generation:
-                    self._store, self._generation = store, generation
-                    return store
+            # The read-only open itself rolls back the journal of a writer that was killed, and
+            # waits for a live one (a check of writing() alone waited forever on the former).
+            store = self._open()
+            if not writing(self.location) and self.watch.token() == generation:
+                self._store, self._generation = store, generation
+                return store
             if time.monotonic() >= deadline:
                 raise StoreLocked("a write to the store is under way; try again shortly",
                                   source=self.location)
@@ -232,6 +245,30 @@ class Snapshot:
             # A writer may have compacted away a file between listing and opening it.
             time.sleep(0.05)
             return EmbeddedStore(self.location, read_only=True)
+
+
+@dataclass(frozen=True)
+class RemoteSource:
+    """A remote store as the server and its query workers open it: ``location`` (an
+    ``http(s)://`` URL or a ``.toml`` file, see ``kg.store.remote``) and ``kind`` (None: detected
+    from the server's answer when first opened, so the server may start before the store)."""
+
+    location: str
+    kind: str | None = None
+    #: The configuration when already known (an app built over a given RemoteStore).
+    config: RemoteConfig | None = None
+
+    def resolve(self) -> RemoteConfig:
+        """The configuration; raises ConfigError, or UpstreamError when the kind must be
+        detected and the server does not answer."""
+        return self.config or remote_config(self.location, kind=self.kind)
+
+    def open(self, config: RemoteConfig, *, read_only: bool,
+             timeout: float | None = None) -> RemoteStore:
+        """The store with ``config``, its HTTP timeout lowered to ``timeout`` when given."""
+        if timeout is not None and timeout < config.timeout:
+            config = replace(config, timeout=timeout)
+        return RemoteStore(config, location=self.location, read_only=read_only)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -317,6 +354,10 @@ class LineCap:
 # --- jobs ------------------------------------------------------------------------------------
 
 
+#: A store a worker reads: a snapshot of the embedded store, or a remote store.
+Readable = EmbeddedStore | RemoteStore
+
+
 class Worker:
     """Runs jobs against a snapshot, writing bodies beyond ``inline_bytes`` to ``spool``."""
 
@@ -332,21 +373,30 @@ class Worker:
         if isinstance(job, ParseJob):
             return parse_upload(job)
         try:
-            try:
-                return self._run(job, self.snapshot.store())
-            except OSError:
-                # A snapshot can go stale when a writer compacts the files it had not opened
-                # yet: one retry on a fresh snapshot.
-                return self._run(job, self.snapshot.store(fresh=True))
+            return self._answer(job)
         except QueryError as error:
             return Outcome(400, message=error.message)
+        except UpstreamTimeout as error:
+            return Outcome(504, message=f"the SPARQL server behind this one did not answer in "
+                                        f"time: {error.message}")
+        except UpstreamError as error:
+            return Outcome(502, message=f"the SPARQL server behind this one failed: "
+                                        f"{error.message}")
         except StoreError as error:
             return Outcome(503, message=error.message)
         except (OSError, ValueError, RuntimeError, SyntaxError) as error:
             # Raised by pyoxigraph while evaluating (a SERVICE that failed, an I/O error).
             return Outcome(500, message=f"the query failed: {error}")
 
-    def _run(self, job: QueryJob | DumpJob, store: EmbeddedStore) -> Outcome:
+    def _answer(self, job: QueryJob | DumpJob) -> Outcome:
+        try:
+            return self._run(job, self.snapshot.store())
+        except OSError:
+            # A snapshot can go stale when a writer compacts the files it had not opened
+            # yet: one retry on a fresh snapshot.
+            return self._run(job, self.snapshot.store(fresh=True))
+
+    def _run(self, job: QueryJob | DumpJob, store: Readable) -> Outcome:
         if isinstance(job, DumpJob):
             return self._dump(job, store)
         return self._query(job, store)
@@ -360,13 +410,14 @@ class Worker:
             return Outcome(200, media_type, body=body, size=len(body), truncated=truncated)
         return Outcome(200, media_type, path=body, size=spool.size, truncated=truncated)
 
-    def _query(self, job: QueryJob, store: EmbeddedStore) -> Outcome:
+    def _evaluate(self, job: QueryJob, store: Readable) -> QueryResult:
         if job.default_graphs is None and job.named_graphs is None:
-            result = store.query(job.sparql, union=job.union)
-        else:
-            default: list[Graph] = [NamedNode(iri) for iri in job.default_graphs or ()]
-            named = [NamedNode(iri) for iri in job.named_graphs or ()]
-            result = store.query(job.sparql, default_graph=default, named_graphs=named)
+            return store.query(job.sparql, union=job.union)
+        default, named = _dataset(job)
+        return store.query(job.sparql, default_graph=default, named_graphs=named)
+
+    def _query(self, job: QueryJob, store: Readable) -> Outcome:
+        result = self._evaluate(job, store)
         offer = GRAPHS if isinstance(result, QueryTriples) else SOLUTIONS
         media_type = negotiate(job.accept, job.override, offer)
         if media_type is None:
@@ -418,11 +469,17 @@ class Worker:
                 lines.discard()
         return cap.truncated
 
-    def _dump(self, job: DumpJob, store: EmbeddedStore) -> Outcome:
+    def _dump(self, job: DumpJob, store: Readable) -> Outcome:
         spool = self._new_spool()
         try:
             if job.graph is None:
                 serialize(store.quads(), _io(spool), DATASET_TYPES[job.media_type])
+            elif isinstance(store, RemoteStore):
+                # Graph by graph, checked to be complete (a server may cut CONSTRUCT results);
+                # the remote default graph holds nothing of the store's.
+                graph = NamedNode(job.graph) if job.graph else DefaultGraph()
+                serialize((quad.triple for quad in store.quads(graph)), _io(spool),
+                          GRAPH_TYPES[job.media_type])
             else:
                 pattern = f"GRAPH <{job.graph}> {{ ?s ?p ?o }}" if job.graph else "?s ?p ?o"
                 sparql = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {pattern} }}"
@@ -435,15 +492,114 @@ class Worker:
         return self._done(spool, job.media_type, None)
 
 
+class RemoteWorker(Worker):
+    """Runs jobs against a remote store: each query is parsed here (``check_query``), sent to
+    the SPARQL server, and its answer written as ``Worker`` writes the embedded store's."""
+
+    def __init__(self, source: RemoteSource, spool: Path, inline_bytes: int) -> None:
+        self.source = source
+        self.spool = spool
+        self.inline_bytes = inline_bytes
+        self._store: RemoteStore | None = None
+        self._empty = Store()
+
+    #: How long after the client's time limit the server behind is asked to stop the query (the
+    #: pool's deadline comes first, so the client gets this server's answer to a timeout).
+    REMOTE_GRACE = 0.5
+
+    def _evaluate(self, job: QueryJob, store: Readable) -> QueryResult:
+        assert isinstance(store, RemoteStore)
+        timeout = job.timeout + self.REMOTE_GRACE if job.timeout else None
+        if job.default_graphs is None and job.named_graphs is None:
+            return store.query(job.sparql, union=job.union, timeout=timeout)
+        default, named = _dataset(job)
+        return store.query(job.sparql, default_graph=default, named_graphs=named,
+                           timeout=timeout)
+
+    def _answer(self, job: QueryJob | DumpJob) -> Outcome:
+        if isinstance(job, QueryJob):
+            check_query(job.sparql, self._empty)
+        if self._store is None:  # opened on the first job: the server may start after us
+            self._store = self.source.open(self.source.resolve(), read_only=True)
+        try:
+            return self._run(job, self._store)
+        except (OSError, ValueError, RuntimeError, SyntaxError) as error:
+            # pyoxigraph's parsers reading the server's answer
+            raise UpstreamError(f"its answer cannot be read: {error}") from None
+
+
+#: IRI schemes (and prefixes, which Virtuoso declares itself) that name Virtuoso's built-in SQL
+#: functions; a query that names them is never forwarded.
+ENGINE_SCHEMES = ("bif:", "sql:")
+#: What a ``SERVICE`` target becomes for the check: an IRI that no request can be sent to.
+NOWHERE = "<urn:x-kg:not-called>"
+
+
+def check_query(sparql: str, empty: Store) -> None:
+    """Refuse, before it is forwarded to a remote store, a query that is not SPARQL 1.1 (raise
+    QueryError with pyoxigraph's message and position, as the embedded store would) or that
+    names a server's built-in functions (Virtuoso's ``bif:`` and ``sql:``): only the standard
+    language reaches the server behind this one, never its own dialect (Virtuoso's ``DEFINE``
+    pragmas). Parsed by running it over ``empty``, an empty store, which costs next to nothing
+    (most forms are not even evaluated); ``SERVICE`` targets (which passed the allow-list) are
+    replaced by ``NOWHERE`` for that, so no request leaves from here."""
+    found = list(tokens(sparql))
+    disarmed = sparql
+    for index in reversed(range(len(found))):
+        token = found[index]
+        if token.kind in ("iri", "pname") and token.text.lstrip("<").lower().startswith(
+                ENGINE_SCHEMES):
+            raise QueryError(f"{token.text} is refused: this server forwards standard SPARQL "
+                             "1.1 only, not the built-in functions of the server behind it",
+                             field="query")
+        if token.kind in ("iri", "pname") and _service_target(found, index):
+            disarmed = disarmed[:token.start] + NOWHERE + disarmed[token.end:]
+    message = _syntax_error(disarmed, empty)
+    if message is not None and disarmed != sparql:
+        # the parser's message with the positions of the text as sent (which fails to parse
+        # the same way, before anything runs)
+        message = _syntax_error(sparql, empty) or message
+    if message is not None:
+        raise QueryError(f"SPARQL syntax error: {message}", field="query")
+
+
+def _syntax_error(sparql: str, empty: Store) -> str | None:
+    """The parser's message when ``sparql`` is not a query, else None (an evaluation error over
+    nothing is left to the server behind this one to report)."""
+    try:
+        empty.query(sparql)
+    except SyntaxError as error:
+        return str(error)
+    except (OSError, ValueError, RuntimeError):
+        pass
+    return None
+
+
+def _service_target(found: list[Token], index: int) -> bool:
+    """Whether ``found[index]`` is the target of a ``SERVICE`` (``SERVICE [SILENT] target``)."""
+    before = found[index - 1] if index >= 1 else None
+    if before is not None and before.is_word("SILENT"):
+        before = found[index - 2] if index >= 2 else None
+    return before is not None and before.is_word("SERVICE")
+
+
 def check_update(job: UpdateCheck) -> Outcome:
     """``200`` when the trial run of ``job``'s update ended (with an error or not: the real run
-    reports errors), after running it in a thread with a stack of ``CHECK_STACK_BYTES``."""
+    reports errors), after running it in a thread with a stack of ``CHECK_STACK_BYTES``; ``400``
+    with the parser's message (positions in the text as sent) when it is not SPARQL 1.1."""
     errors: list[BaseException] = []
 
     def trial() -> None:
         try:
             Store().update(silenced(job.sparql))
-        except (SyntaxError, ValueError, RuntimeError, OSError) as error:
+        except SyntaxError:
+            try:  # the message with the positions of the text as sent
+                Store().update(job.sparql)
+            except SyntaxError as error:
+                errors.append(error)
+            except (ValueError, RuntimeError, OSError):
+                pass
+        except (ValueError, RuntimeError, OSError) as error:
             errors.append(error)
 
     previous = threading.stack_size(CHECK_STACK_BYTES)
@@ -453,6 +609,8 @@ def check_update(job: UpdateCheck) -> Outcome:
     finally:
         threading.stack_size(previous)
     thread.join()
+    if errors and isinstance(errors[0], SyntaxError):
+        return Outcome(400, message=f"SPARQL syntax error: {errors[0]}")
     return Outcome(200, message=str(errors[0]) if errors else "")
 
 
@@ -519,6 +677,12 @@ def parse_upload(job: ParseJob) -> Outcome:
     return Outcome(200, graphs=tuple(graphs) if job.graph is None else (job.graph,))
 
 
+def _dataset(job: QueryJob) -> tuple[list[Graph], list[NamedNode]]:
+    """The protocol's dataset of ``job`` (``default-graph-uri``, ``named-graph-uri``)."""
+    default: list[Graph] = [NamedNode(iri) for iri in job.default_graphs or ()]
+    return default, [NamedNode(iri) for iri in job.named_graphs or ()]
+
+
 def _io(sink: Spool | LineCap) -> IO[bytes]:
     # pyoxigraph's writers only call write() and flush(), which both sinks have.
     return cast(IO[bytes], sink)
@@ -541,10 +705,14 @@ def _triples_from_ntriples(body: bytes | str) -> QuadParser:
     return parse(path=body, format=RdfFormat.N_TRIPLES)
 
 
-def serve(connection: Connection, location: str, spool: str, inline_bytes: int) -> None:
-    """The worker process: answer each job received on ``connection`` until it closes."""
+def serve(connection: Connection, location: str | RemoteSource, spool: str,
+          inline_bytes: int) -> None:
+    """The worker process: answer each job received on ``connection`` until it closes;
+    ``location`` is the embedded store's folder, or a remote store."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops us
-    worker = Worker(location, Path(spool), inline_bytes)
+    worker = (RemoteWorker(location, Path(spool), inline_bytes)
+              if isinstance(location, RemoteSource) else Worker(location, Path(spool),
+                                                                 inline_bytes))
     while True:
         try:
             job = connection.recv()
