@@ -25,7 +25,7 @@ from typing import IO, cast
 
 from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, parse, serialize
 
-from kg.errors import ConfigError, SourceError
+from kg.errors import ConfigError, SourceError, StoreError
 from kg.iris import IriMinter
 from kg.store import Graph, Store
 from kg.vocab import prefixes
@@ -106,15 +106,36 @@ def _count_lines(path: Path) -> int:
     return count
 
 
+def sorted_statements(store: Store, folder: Path, *, with_graphs: bool) -> Path:
+    """Every statement of ``store`` as canonical N-Quads (or N-Triples, graphs merged), sorted
+    and unique, in a file in ``folder``. The store's dump streams straight into the system's
+    ``sort``, so the two run at once, on two cores."""
+    tool = system_sort()
+    if tool is None:
+        raw = folder / "raw"
+        with raw.open("wb") as handle:
+            store.dump_raw(handle, with_graphs=with_graphs)
+        result = sort_file(raw, folder)
+        raw.unlink()
+        return result
+    result = folder / "sorted"
+    with subprocess.Popen([tool, "-u", "-S", SORT_MEMORY, "-T", str(folder), "-o", str(result)],
+                          stdin=subprocess.PIPE, env={**os.environ, "LC_ALL": "C"}) as sorter:
+        assert sorter.stdin is not None
+        try:
+            store.dump_raw(sorter.stdin, with_graphs=with_graphs)
+        finally:
+            sorter.stdin.close()
+    if sorter.returncode != 0:
+        raise StoreError(f"sort failed with status {sorter.returncode} (is {folder} full?)",
+                         source=store.location)
+    return result
+
+
 def dump(store: Store, output: IO[bytes], fmt: DumpFormat) -> int:
     """Write the deterministic dump of ``store`` to ``output``; return the statement count."""
     with tempfile.TemporaryDirectory(prefix="kg-dump-") as tmp:
-        folder = Path(tmp)
-        raw = folder / "raw"
-        with raw.open("wb") as handle:
-            store.dump_raw(handle, with_graphs=fmt is DumpFormat.NQUADS)
-        lines = sort_file(raw, folder)
-        raw.unlink()
+        lines = sorted_statements(store, Path(tmp), with_graphs=fmt is DumpFormat.NQUADS)
         if fmt is DumpFormat.NQUADS:
             with lines.open("rb") as handle:
                 shutil.copyfileobj(handle, output, 1 << 20)

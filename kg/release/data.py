@@ -14,7 +14,7 @@ from tempfile import TemporaryDirectory
 
 from pyoxigraph import RdfFormat, parse, serialize
 
-from kg.dump import sort_file
+from kg.dump import sorted_statements
 from kg.release.describe import DataStats, FileFacts
 from kg.release.gzipped import GzipOutput
 from kg.store import Store
@@ -29,20 +29,13 @@ class Written:
     statements: int
 
 
-def _raw(store: Store, scratch: Path, *, with_graphs: bool) -> Path:
-    path = scratch / ("raw.nq" if with_graphs else "raw.nt")
-    with path.open("wb") as handle:
-        store.dump_raw(handle, with_graphs=with_graphs)
-    return path
-
-
 def write_nquads(store: Store, target: Path, scratch: Path) -> Written:
     """Every quad of ``store``, sorted, as gzip N-Quads at ``target``."""
     output = GzipOutput(target, target.name)
     count = 0
     with TemporaryDirectory(dir=scratch) as tmp:
-        raw = _raw(store, Path(tmp), with_graphs=True)
-        with sort_file(raw, Path(tmp)).open("rb") as lines, output.open() as handle:
+        merged = sorted_statements(store, Path(tmp), with_graphs=True)
+        with merged.open("rb") as lines, output.open() as handle:
             for line in lines:
                 handle.write(line)
                 count += 1
@@ -56,9 +49,7 @@ def write_turtle(store: Store, target: Path, scratch: Path, stats: DataStats) ->
     output = GzipOutput(target, target.name)
     count = 0
     with TemporaryDirectory(dir=scratch) as tmp:
-        raw = _raw(store, Path(tmp), with_graphs=False)
-        merged = sort_file(raw, Path(tmp))
-        raw.unlink()
+        merged = sorted_statements(store, Path(tmp), with_graphs=False)
         with merged.open("rb") as lines:
             for line in lines:
                 stats.add(line)
