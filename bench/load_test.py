@@ -45,7 +45,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sparql_data import write
-from sparql_throughput import QUERIES, WORDS, fetch_column, free_port, wait_until_up
+from sparql_throughput import QUERIES, WORDS, fetch_column, free_port, read_answer, wait_until_up
 
 TOKEN = "load-test-token-8c1f2e9a4b7d"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -254,40 +254,6 @@ def tree_rss(pid: int) -> int:
 # --- the clients ----------------------------------------------------------------------------
 
 
-async def _answer(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
-    """Status, body and whether the server closes the connection, of one HTTP/1.1 answer."""
-    status_line = await reader.readline()
-    if not status_line:
-        raise ConnectionError("closed without an answer")
-    status = int(status_line.split()[1])
-    length, chunked, close = None, False, False
-    while True:
-        line = await reader.readline()
-        if line in (b"\r\n", b"\n", b""):
-            break
-        name, _, value = line.decode("latin-1").partition(":")
-        name, value = name.strip().lower(), value.strip().lower()
-        if name == "content-length":
-            length = int(value)
-        elif name == "transfer-encoding" and "chunked" in value:
-            chunked = True
-        elif name == "connection" and value == "close":
-            close = True
-    if chunked:
-        parts = []
-        while True:
-            size = int((await reader.readline()).split(b";")[0], 16)
-            parts.append(await reader.readexactly(size + 2))
-            if size == 0:
-                break
-        body = b"".join(part[:-2] for part in parts)
-    elif length is not None:
-        body = await reader.readexactly(length)
-    else:
-        body, close = await reader.read(), True
-    return status, body, close
-
-
 class Load:
     """The requests of a run: what each client sends next, and what came back."""
 
@@ -335,7 +301,7 @@ class Load:
                 try:
                     writer.write(request)
                     status, body, close = await asyncio.wait_for(
-                        _answer(reader), self.config.timeout + 30)
+                        read_answer(reader), self.config.timeout + 30)
                 except (TimeoutError, ConnectionError, asyncio.IncompleteReadError):
                     if self.recording:
                         self.hung += 1

@@ -94,10 +94,11 @@ class Cell:
 # --- a minimal keep-alive HTTP/1.1 client --------------------------------------------------
 
 
-async def _response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+async def read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
+    """Status, body and whether the server closes the connection, of one HTTP/1.1 answer."""
     status_line = await reader.readline()
     if not status_line:
-        raise ConnectionError("closed")
+        raise ConnectionError("closed without an answer")
     status = int(status_line.split()[1])
     length, chunked, close = None, False, False
     while True:
@@ -113,17 +114,18 @@ async def _response(reader: asyncio.StreamReader) -> tuple[int, bool]:
         elif name == "connection" and value == "close":
             close = True
     if chunked:
+        parts = []
         while True:
             size = int((await reader.readline()).split(b";")[0], 16)
-            await reader.readexactly(size + 2)
+            parts.append(await reader.readexactly(size + 2))
             if size == 0:
                 break
+        body = b"".join(part[:-2] for part in parts)
     elif length is not None:
-        await reader.readexactly(length)
+        body = await reader.readexactly(length)
     else:
-        await reader.read()
-        close = True
-    return status, close
+        body, close = await reader.read(), True
+    return status, body, close
 
 
 async def _client(port: int, requests: Callable[[], bytes], until: float, cell: Cell) -> None:
@@ -132,7 +134,7 @@ async def _client(port: int, requests: Callable[[], bytes], until: float, cell: 
         while time.perf_counter() < until:
             started = time.perf_counter()
             writer.write(requests())
-            status, close = await _response(reader)
+            status, _, close = await read_answer(reader)
             if status == 200:
                 cell.requests += 1
                 cell.latencies.append(time.perf_counter() - started)

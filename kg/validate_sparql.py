@@ -70,10 +70,6 @@ class Check:
     component: str
     message: str
     query: str
-    focus: str
-    """The focus nodes of the shape (a subquery binding ?this)."""
-    pattern: str
-    """Matches when ?this violates the constraint (binding ?value where one value does)."""
 
 
 class _Compiler:
@@ -267,7 +263,7 @@ class _Compiler:
                 iri = component if "://" in component else f"{_SH}{_COMPONENTS[component]}"
                 query = (f"{self.prefixes()}\n"
                          f"SELECT DISTINCT ?this ?value WHERE {{ {focus} {pattern} }}")
-                found.append(Check(shape, path, iri, message, query, focus, pattern))
+                found.append(Check(shape, path, iri, message, query))
         return found
 
 

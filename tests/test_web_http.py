@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from pyoxigraph import Literal, QueryResultsFormat, RdfFormat, parse, parse_query_results
 
+from bench.load_test import tree_rss
 from tests.conftest import BASE, PROJECT
 from tests.test_web_protocol import EXTRA, make_store
 
@@ -538,29 +539,6 @@ def test_service_description_and_void(server: Server) -> None:
     assert "<form" in page.text
     void = server.get("/.well-known/void")
     assert void.status == 200 and "void:sparqlEndpoint" in void.text
-
-
-def tree_rss(pid: int) -> int:
-    """The resident memory of ``pid`` and all its descendants, in bytes."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            children.setdefault(int(fields[1]), []).append(int(entry))
-    total, pending = 0, [pid]
-    while pending:
-        current = pending.pop()
-        pending += children.get(current, [])
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-        except OSError:
-            continue
-    return total
 
 
 @pytest.mark.slow

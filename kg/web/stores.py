@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime
@@ -46,40 +47,42 @@ REMOTE_FRESHNESS = 5.0
 PROBE_TIMEOUT = 5.0
 
 
-class StoreAccess:
-    """Reads and writes of the store for one server process (see the subclasses)."""
+class StoreAccess(ABC):
+    """Reads and writes of the store for one server process: ``EmbeddedAccess`` or
+    ``RemoteAccess``."""
 
     location: str
     #: Whether the store is a remote SPARQL server.
     remote: bool = False
 
     @property
+    @abstractmethod
     def worker_source(self) -> str | RemoteSource:
         """What the query workers open: the store's folder, or the remote store."""
-        raise NotImplementedError
 
+    @abstractmethod
     def ensure_exists(self) -> None:
         """Make the store ready to be read (create an empty one when it is missing)."""
 
+    @abstractmethod
     def generation(self) -> str:
         """The store's version: changes with every committed write."""
-        raise NotImplementedError
 
+    @abstractmethod
     def last_modified(self) -> datetime | None:
         """When the last write committed, if known."""
-        raise NotImplementedError
 
+    @abstractmethod
     def reader(self) -> Store:
         """The store to read from now."""
-        raise NotImplementedError
 
     def check(self) -> None:
         """Raise StoreError when the store cannot be read now (for ``/health``)."""
         self.reader()
 
+    @abstractmethod
     def writer(self) -> AbstractContextManager[Store]:
         """The store opened for writing, for the length of one write."""
-        raise NotImplementedError
 
 
 def open_access(settings: Settings, given: Store | None = None) -> StoreAccess:
@@ -183,6 +186,9 @@ class RemoteAccess(StoreAccess):
     """
 
     remote = True
+
+    def ensure_exists(self) -> None:
+        """Nothing to create: the remote server holds the store (and may start later)."""
 
     def __init__(self, source: RemoteSource, *, timeout: float,
                  given: RemoteStore | None = None) -> None:
